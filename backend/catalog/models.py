@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import MONEY, QTY, Base
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    category: Mapped[str] = mapped_column(String(60))
+    warranty_months: Mapped[int] = mapped_column(default=12)
+
+
+class Item(Base):
+    """One installed unit with a serial number, at a customer's site."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(60), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    installed_on: Mapped[date | None] = mapped_column(Date)
+    warranty_until: Mapped[date | None] = mapped_column(Date)
+
+
+class Part(Base):
+    """A spare part held in stock, with its list price (the price list) and cost."""
+
+    __tablename__ = "parts"
+    __table_args__ = (CheckConstraint("stock_qty >= 0", name="stock_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    unit_price: Mapped[Decimal] = mapped_column(MONEY)
+    unit_cost: Mapped[Decimal] = mapped_column(MONEY)
+    tax_rate: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("18.00"))
+    stock_qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
+
+
+class ServiceCharge(Base):
+    """Price list entries for labour: visit charge, hourly rates, repair bench fee."""
+
+    __tablename__ = "service_charges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    unit_price: Mapped[Decimal] = mapped_column(MONEY)
+    tax_rate: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("18.00"))

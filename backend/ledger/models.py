@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import MONEY, Base, UTCDateTime, utcnow
+
+
+class AccountType(StrEnum):
+    ASSET = "asset"
+    LIABILITY = "liability"
+    INCOME = "income"
+    EXPENSE = "expense"
+    EQUITY = "equity"
+
+
+class VoucherKind(StrEnum):
+    SALES = "sales"
+    RECEIPT = "receipt"
+    ADVANCE = "advance"
+    EXPENSE = "expense"
+    PAYMENT = "payment"
+    CONTRACT_INVOICE = "contract_invoice"
+    JOURNAL = "journal"
+
+
+class PartyType(StrEnum):
+    CUSTOMER = "customer"
+    TECHNICIAN = "technician"
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    type: Mapped[str] = mapped_column(String(12))
+
+
+class Voucher(Base):
+    __tablename__ = "vouchers"
+    __table_args__ = (Index("ix_vouchers_source", "source_type", "source_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    on: Mapped[date] = mapped_column(Date, index=True)
+    narration: Mapped[str] = mapped_column(String(240))
+    source_type: Mapped[str | None] = mapped_column(String(16))
+    source_id: Mapped[int | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("debit >= 0 AND credit >= 0", name="non_negative"),
+        CheckConstraint("(debit = 0) <> (credit = 0)", name="one_side"),
+        Index("ix_ledger_entries_party", "party_type", "party_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    party_type: Mapped[str | None] = mapped_column(String(12))
+    party_id: Mapped[int | None]
+    on: Mapped[date] = mapped_column(Date)
+    debit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    credit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
