@@ -1,0 +1,116 @@
+"""Use cases of identity: users, logins, identifying an anonymous chat visitor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from backend.customers.models import Customer
+from backend.db import UnitOfWork
+from backend.errors import DomainError, ErrorCode, invalid
+from backend.identity.actor import Actor, require_role
+from backend.identity.models import Role, User
+from backend.identity.passwords import hash_password, verify_password
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    email: str
+    name: str
+    role: str
+    customer_id: int | None
+    max_chats: int
+    active: bool
+
+
+def _view(u: User) -> UserView:
+    return UserView(u.id, u.email, u.name, u.role, u.customer_id, u.max_chats, u.active)
+
+
+def _actor(u: User, channel: str) -> Actor:
+    return Actor(Role(u.role), u.id, u.customer_id, u.name, channel)
+
+
+def authenticate(uow: UnitOfWork, *, email: str, password: str, channel: str = "portal") -> Actor:
+    with uow() as s:
+        user = s.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+        if user is None or not user.active or not verify_password(user.password_hash, password):
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "e-mail or password is wrong")
+        return _actor(user, channel)
+
+
+def create_user(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    customer_id: int | None = None,
+    phone: str | None = None,
+    max_chats: int = 3,
+) -> UserView:
+    require_role(actor, Role.ADMIN)
+    if role not in set(Role):
+        raise invalid(f"unknown role '{role}'", field="role")
+    if "@" not in email or len(email) > 254:
+        raise invalid("a valid e-mail address is needed", field="email")
+    if len(password) < 8:
+        raise invalid("the password needs at least 8 characters", field="password")
+    if (role == Role.CUSTOMER) != (customer_id is not None):
+        raise invalid("customer users, and only they, belong to a customer", field="customer_id")
+    with uow() as s:
+        if s.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+            raise DomainError(ErrorCode.DUPLICATE, f"a user with e-mail {email} exists", field="email")
+        if customer_id is not None and s.get(Customer, customer_id) is None:
+            raise DomainError(ErrorCode.NOT_FOUND, f"customer {customer_id} does not exist")
+        user = User(
+            email=email.lower(), name=name, role=role, password_hash=hash_password(password),
+            customer_id=customer_id, phone=phone, max_chats=max_chats,
+        )
+        s.add(user)
+        s.flush()
+        return _view(user)
+
+
+def get_user(uow: UnitOfWork, *, user_id: int) -> UserView:
+    with uow() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise DomainError(ErrorCode.NOT_FOUND, f"user {user_id} does not exist")
+        return _view(user)
+
+
+def list_users(uow: UnitOfWork, actor: Actor, *, role: str | None = None) -> list[UserView]:
+    require_role(actor, Role.ADMIN, Role.MANAGER, Role.AGENT)
+    with uow() as s:
+        q = select(User).order_by(User.id)
+        if role:
+            q = q.where(User.role == role)
+        return [_view(u) for u in s.scalars(q)]
+
+
+def identify_customer(uow: UnitOfWork, *, reference: str, contact: str, channel: str = "chat") -> Actor:
+    """An anonymous chat visitor proves who they are with a reference number
+    (request, job or invoice) plus the phone or e-mail on file."""
+    from backend.references import customer_of_reference
+
+    contact = contact.strip().lower()
+    with uow() as s:
+        customer_id = customer_of_reference(s, reference)
+        customer = s.get(Customer, customer_id) if customer_id else None
+        known = set()
+        if customer is not None:
+            known = {(customer.email or "").lower(), _digits(customer.phone)}
+            for u in s.scalars(select(User).where(User.customer_id == customer.id)):
+                known |= {u.email.lower(), _digits(u.phone)}
+        if customer is None or not contact or (contact not in known and _digits(contact) not in known - {""}):
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "that reference and contact do not match our records")
+        return Actor(Role.CUSTOMER, None, customer.id, customer.name, channel)
+
+
+def _digits(value: str | None) -> str:
+    return "".join(ch for ch in (value or "") if ch.isdigit())[-10:]
