@@ -526,6 +526,26 @@ def upgrade() -> None:
     with op.batch_alter_table('expense_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_expense_lines_claim_id'), ['claim_id'], unique=False)
 
+    # Reference data: the chart of accounts and the standard coverage types.
+    accounts = sa.table("accounts", sa.column("code"), sa.column("name"), sa.column("type"))
+    op.bulk_insert(accounts, [
+        {"code": "1000", "name": "Cash on hand", "type": "asset"},
+        {"code": "1010", "name": "Bank", "type": "asset"},
+        {"code": "1100", "name": "Accounts receivable (customers)", "type": "asset"},
+        {"code": "1200", "name": "Technician advances and claims", "type": "asset"},
+        {"code": "2100", "name": "Output tax payable", "type": "liability"},
+        {"code": "4000", "name": "Service labour revenue", "type": "income"},
+        {"code": "4100", "name": "Parts revenue", "type": "income"},
+        {"code": "4200", "name": "Contract revenue", "type": "income"},
+        {"code": "5000", "name": "Job travel and expenses", "type": "expense"},
+    ])
+    types = sa.table("coverage_types", sa.column("code"), sa.column("name"),
+                     sa.column("covers_labour", sa.Boolean), sa.column("covers_parts", sa.Boolean))
+    op.bulk_insert(types, [
+        {"code": "AMC", "name": "Annual maintenance contract (labour)", "covers_labour": True, "covers_parts": False},
+        {"code": "CMC", "name": "Comprehensive maintenance contract (labour and parts)", "covers_labour": True, "covers_parts": True},
+        {"code": "WARRANTY", "name": "Extended warranty (labour and parts)", "covers_labour": True, "covers_parts": True},
+    ])
     # ### end Alembic commands ###
 
 

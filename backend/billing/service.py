@@ -1,0 +1,244 @@
+"""Invoices, receipts and collection follow-ups (B 9–12, D 3–6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.billing.models import CollectionFollowUp, Invoice, InvoiceLine, InvoiceState, Receipt
+from backend.db import UnitOfWork, money
+from backend.errors import DomainError, ErrorCode, invalid, not_found
+from backend.history.moves import record
+from backend.identity.actor import STAFF, Actor, require_role
+from backend.identity.models import Role
+from backend.ledger import chart
+from backend.ledger.models import VoucherKind
+from backend.ledger.posting import Line, post_voucher
+from backend.notifications.outbox import notify
+from backend.references import assign_number, parse
+
+METHODS = {"cash": chart.CASH, "bank": chart.BANK, "upi": chart.BANK, "card": chart.BANK, "cheque": chart.BANK}
+MAX_AMOUNT = Decimal("10000000")
+
+
+@dataclass(frozen=True)
+class InvoiceLineView:
+    kind: str
+    description: str
+    qty: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    amount: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    number: str
+    customer_id: int
+    source_type: str
+    source_id: int
+    issued_on: date
+    due_on: date
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    state: str
+    lines: list[InvoiceLineView]
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    number: str
+    invoice_number: str
+    amount: Decimal
+    method: str
+    received_on: date
+    invoice_outstanding: Decimal
+    created: bool
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    invoice_number: str
+    note: str
+    next_on: date | None
+    at: datetime
+
+
+def _paid(s: Session, invoice_id: int) -> Decimal:
+    return money(s.scalar(select(func.coalesce(func.sum(Receipt.amount), 0)).where(Receipt.invoice_id == invoice_id)))
+
+
+def invoice_view(s: Session, inv: Invoice) -> InvoiceView:
+    paid = _paid(s, inv.id)
+    lines = [InvoiceLineView(l.kind, l.description, l.qty, l.unit_price, l.tax_rate, l.amount, l.tax)
+             for l in s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.id))]
+    return InvoiceView(inv.number, inv.customer_id, inv.source_type, inv.source_id, inv.issued_on, inv.due_on,
+                       inv.subtotal, inv.tax, inv.total, paid, money(inv.total - paid), inv.state, lines)
+
+
+def load_invoice(s: Session, actor: Actor, ref: str, *, lock: bool = False) -> Invoice:
+    parsed = parse(ref)
+    if not parsed or parsed[0] != "INV":
+        raise not_found("invoice", ref)
+    q = select(Invoice).where(Invoice.id == parsed[1])
+    inv = s.scalar(q.with_for_update() if lock else q)
+    if inv is None:
+        raise not_found("invoice", ref)
+    if not actor.is_staff and not (actor.role == Role.CUSTOMER and actor.customer_id == inv.customer_id):
+        raise not_found("invoice", ref)  # do not reveal that someone else's invoice exists
+    return inv
+
+
+def get_invoice(uow: UnitOfWork, actor: Actor, *, invoice_ref: str) -> InvoiceView:
+    with uow() as s:
+        return invoice_view(s, load_invoice(s, actor, invoice_ref))
+
+
+def list_invoices(uow: UnitOfWork, actor: Actor, *, customer_id: int | None = None, state: str | None = None) -> list[InvoiceView]:
+    if actor.role == Role.CUSTOMER:
+        customer_id = actor.customer_id
+    else:
+        require_role(actor, *STAFF)
+    if state is not None and state not in set(InvoiceState):
+        raise invalid(f"unknown invoice state '{state}'", field="state")
+    with uow() as s:
+        q = select(Invoice).order_by(Invoice.id)
+        if customer_id is not None:
+            q = q.where(Invoice.customer_id == customer_id)
+        if state:
+            q = q.where(Invoice.state == state)
+        return [invoice_view(s, inv) for inv in s.scalars(q.limit(1000))]
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = money(Decimal(str(value)))
+    except (InvalidOperation, ValueError, TypeError):
+        raise invalid("the amount is not a number", field="amount") from None
+    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
+        raise invalid("the amount must be positive and plausible", field="amount")
+    return amount
+
+
+def record_receipt(
+    uow: UnitOfWork, actor: Actor, *, invoice_ref: str, amount, method: str, reference: str | None = None,
+    received_on: date | None = None, idempotency_key: str | None = None,
+) -> ReceiptView:
+    """B12 / D6: a payment against an invoice; posts the receipt voucher.
+    With an idempotency key a retried call returns the first receipt."""
+    require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
+    amount = _amount(amount)
+    if method not in METHODS:
+        raise invalid(f"unknown payment method '{method}'", field="method", allowed=sorted(METHODS))
+    try:
+        with uow() as s:
+            if idempotency_key:
+                existing = s.scalar(select(Receipt).where(Receipt.idempotency_key == idempotency_key))
+                if existing is not None:
+                    return _replay(s, existing, invoice_ref, amount)
+            inv = load_invoice(s, actor, invoice_ref, lock=True)
+            return _receive(s, actor, inv, amount, method, reference, received_on or date.today(), idempotency_key)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        with uow() as s:  # a concurrent retry won the race: answer with its receipt
+            existing = s.scalar(select(Receipt).where(Receipt.idempotency_key == idempotency_key))
+            if existing is None:
+                raise
+            return _replay(s, existing, invoice_ref, amount)
+
+
+def _replay(s: Session, existing: Receipt, invoice_ref: str, amount: Decimal) -> ReceiptView:
+    inv = s.get(Invoice, existing.invoice_id)
+    if parse(invoice_ref) != ("INV", existing.invoice_id) or existing.amount != amount:
+        raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, "this idempotency key was used for a different payment")
+    return ReceiptView(existing.number, inv.number, existing.amount, existing.method, existing.received_on,
+                       money(inv.total - _paid(s, inv.id)), created=False)
+
+
+def _receive(s: Session, actor: Actor, inv: Invoice, amount: Decimal, method: str, reference: str | None,
+             on: date, key: str | None) -> ReceiptView:
+    due = money(inv.total - _paid(s, inv.id))
+    if amount > due:
+        raise DomainError(ErrorCode.OVERPAYMENT, f"only {due} is outstanding on {inv.number}",
+                          outstanding=str(due), amount=str(amount))
+    receipt = Receipt(invoice_id=inv.id, customer_id=inv.customer_id, amount=amount, method=method,
+                      reference=reference, received_on=on, idempotency_key=key, recorded_by=actor.user_id)
+    s.add(receipt)
+    assign_number(s, receipt, "RC")
+    voucher = post_voucher(
+        s, kind=VoucherKind.RECEIPT, on=on, narration=f"Receipt {receipt.number} against {inv.number}",
+        lines=[Line(METHODS[method], debit=amount),
+               Line(chart.RECEIVABLE, credit=amount, party_type="customer", party_id=inv.customer_id)],
+        actor=actor, source_type="receipt", source_id=receipt.id,
+    )
+    receipt.voucher_id = voucher.id
+    remaining = money(due - amount)
+    notify(s, event="payment_received", subject_type="invoice", subject_id=inv.id, customer_id=inv.customer_id,
+           invoice=inv.number, receipt=receipt.number, amount=str(amount), outstanding=str(remaining))
+    if remaining == 0:
+        record(s, entity_type="invoice", entity_id=inv.id, from_state=inv.state, to_state=InvoiceState.PAID, actor=actor)
+        inv.state = InvoiceState.PAID
+        from backend.billing.settlement import on_invoice_paid
+
+        on_invoice_paid(s, inv, actor)
+    return ReceiptView(receipt.number, inv.number, amount, method, on, remaining, created=True)
+
+
+def add_follow_up(uow: UnitOfWork, actor: Actor, *, invoice_ref: str, note: str, next_on: date | None = None) -> FollowUpView:
+    """B11: a collection follow-up on an unpaid invoice."""
+    require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
+    note = (note or "").strip()
+    if not note or len(note) > 2000:
+        raise invalid("a follow-up needs a note of at most 2000 characters", field="note")
+    with uow() as s:
+        inv = load_invoice(s, actor, invoice_ref)
+        if inv.state == InvoiceState.PAID:
+            raise DomainError(ErrorCode.ALREADY_DONE, f"{inv.number} is already paid")
+        if next_on and next_on < date.today():
+            raise invalid("the next follow-up date is in the past", field="next_on")
+        f = CollectionFollowUp(invoice_id=inv.id, by_user=actor.user_id, note=note, next_on=next_on)
+        s.add(f)
+        s.flush()
+        notify(s, event="payment_reminder", subject_type="invoice", subject_id=inv.id, customer_id=inv.customer_id,
+               invoice=inv.number, outstanding=str(money(inv.total - _paid(s, inv.id))))
+        return FollowUpView(inv.number, note, next_on, f.at)
+
+
+@dataclass(frozen=True)
+class CollectionDue:
+    invoice_number: str
+    customer_id: int
+    due_on: date
+    outstanding: Decimal
+    days_overdue: int
+    last_follow_up: datetime | None
+    next_follow_up: date | None
+
+
+def collections_due(uow: UnitOfWork, actor: Actor, *, as_of: date | None = None) -> list[CollectionDue]:
+    require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
+    as_of = as_of or date.today()
+    paid = (select(Receipt.invoice_id, func.sum(Receipt.amount).label("paid")).group_by(Receipt.invoice_id).subquery())
+    last = (select(CollectionFollowUp.invoice_id, func.max(CollectionFollowUp.at).label("at"),
+                   func.max(CollectionFollowUp.next_on).label("next_on"))
+            .group_by(CollectionFollowUp.invoice_id).subquery())
+    with uow() as s:
+        rows = s.execute(
+            select(Invoice.number, Invoice.customer_id, Invoice.due_on,
+                   Invoice.total - func.coalesce(paid.c.paid, 0), last.c.at, last.c.next_on)
+            .join(paid, paid.c.invoice_id == Invoice.id, isouter=True)
+            .join(last, last.c.invoice_id == Invoice.id, isouter=True)
+            .where(Invoice.state == InvoiceState.OPEN, Invoice.due_on <= as_of)
+            .order_by(Invoice.due_on, Invoice.id)
+        ).all()
+        return [CollectionDue(n, c, d, money(o), (as_of - d).days, at, nx) for n, c, d, o, at, nx in rows]

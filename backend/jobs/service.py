@@ -1,0 +1,347 @@
+"""Process B, steps 1–7 and 9: schedule, confirm, release, execute, resolve,
+estimate, feedback, bill or close. Advances and expense claims (B3, B8) live
+in ``backend.jobs.expenses``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.billing.invoicing import LineInput, issue_invoice, totals
+from backend.catalog.models import Part, ServiceCharge
+from backend.db import UnitOfWork, utcnow
+from backend.errors import DomainError, ErrorCode, invalid, not_found
+from backend.history.moves import move, record
+from backend.identity.actor import STAFF, Actor, require_role, require_technician_of
+from backend.identity.models import Role, User
+from backend.jobs.lifecycle import ACTIVE, JOB_MOVES
+from backend.jobs.models import EstimateState, Feedback, Job, JobPart, JobState
+from backend.jobs.views import JobView, job_view, load_job
+from backend.notifications.outbox import notify
+
+VISIT_CHARGE = "VISIT"
+MAX_QTY = Decimal("1000")
+MAX_SLOT = timedelta(hours=12)
+
+
+def _move(s: Session, job: Job, target: JobState, actor: Actor, note: str | None = None) -> None:
+    move(s, JOB_MOVES, job, target, actor, entity_type="job", request_id=job.request_id, note=note)
+
+
+def _tell_customer(s: Session, job: Job, event: str, **payload) -> None:
+    notify(s, event=event, subject_type="job", subject_id=job.id, customer_id=job.customer_id, job=job.number, **payload)
+
+
+def get_job(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
+    with uow() as s:
+        return job_view(s, load_job(s, actor, job_ref))
+
+
+def list_jobs(
+    uow: UnitOfWork, actor: Actor, *, state: str | None = None, technician_id: int | None = None,
+    day: date | None = None, limit: int = 500,
+) -> list[JobView]:
+    if state is not None and state not in set(JobState):
+        raise invalid(f"unknown job state '{state}'", field="state")
+    with uow() as s:
+        q = select(Job).order_by(Job.scheduled_start.is_(None), Job.scheduled_start, Job.id)
+        if actor.role == Role.CUSTOMER:
+            q = q.where(Job.customer_id == actor.customer_id)
+        elif actor.role == Role.TECHNICIAN:
+            q = q.where(Job.technician_id == actor.user_id)
+        elif technician_id is not None:
+            q = q.where(Job.technician_id == technician_id)
+        if state:
+            q = q.where(Job.state == state)
+        if day:
+            start = datetime.combine(day, time.min, timezone.utc)
+            q = q.where(Job.scheduled_start >= start, Job.scheduled_start < start + timedelta(days=1))
+        return [job_view(s, j) for j in s.scalars(q.limit(min(max(limit, 1), 2000)))]
+
+
+def list_technician_jobs(uow: UnitOfWork, actor: Actor, *, day: date | None = None) -> list[JobView]:
+    """B1 for the technician: my jobs for a day (today by default), active ones only."""
+    require_role(actor, Role.TECHNICIAN)
+    return [j for j in list_jobs(uow, actor, day=day or date.today()) if j.state in ACTIVE]
+
+
+# --- B1 schedule, B2 confirm, B4 release -------------------------------------
+
+def _check_slot(s: Session, job: Job, technician_id: int, start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise invalid("appointment times need a time zone", field="start")
+    if not start < end or end - start > MAX_SLOT:
+        raise invalid("an appointment ends after it starts and lasts at most 12 hours", field="end")
+    if start < utcnow() - timedelta(minutes=5):
+        raise invalid("an appointment cannot start in the past", field="start")
+    clash = s.scalar(
+        select(Job.number).where(Job.technician_id == technician_id, Job.id != job.id, Job.state.in_(ACTIVE),
+                                 Job.scheduled_start < end, Job.scheduled_end > start).limit(1)
+    )
+    if clash:
+        raise DomainError(ErrorCode.CONFLICT, f"the technician is already booked then ({clash})", clash=clash)
+
+
+def schedule_job(
+    uow: UnitOfWork, actor: Actor, *, job_ref: str, technician_id: int, start: datetime, end: datetime,
+) -> JobView:
+    """B1: an appointment slot and a technician; the customer is told."""
+    require_role(actor, *STAFF)
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        tech = s.get(User, technician_id)
+        if tech is None or tech.role != Role.TECHNICIAN or not tech.active:
+            raise not_found("technician", technician_id)
+        JOB_MOVES.check(job.state, JobState.SCHEDULED)
+        _check_slot(s, job, technician_id, start, end)
+        job.technician_id, job.scheduled_start, job.scheduled_end = technician_id, start, end
+        _move(s, job, JobState.SCHEDULED, actor, note=f"{tech.name} {start.isoformat()}")
+        _tell_customer(s, job, "appointment_confirmed", start=start.isoformat(), technician=tech.name)
+        notify(s, event="job_assigned", subject_type="job", subject_id=job.id, user_id=tech.id, job=job.number,
+               start=start.isoformat())
+        return job_view(s, job)
+
+
+def reschedule_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, start: datetime, end: datetime) -> JobView:
+    """Move the appointment (customer or staff); the technician must confirm again."""
+    if actor.role not in (Role.CUSTOMER, *STAFF):
+        require_role(actor, Role.CUSTOMER, *STAFF)
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        if job.state not in (JobState.SCHEDULED, JobState.CONFIRMED):
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION, f"a job in state '{job.state}' has no appointment to move",
+                              current=job.state)
+        _check_slot(s, job, job.technician_id, start, end)
+        job.scheduled_start, job.scheduled_end = start, end
+        _move(s, job, JobState.SCHEDULED, actor, note=f"moved to {start.isoformat()}")
+        _tell_customer(s, job, "appointment_moved", start=start.isoformat())
+        notify(s, event="job_moved", subject_type="job", subject_id=job.id, user_id=job.technician_id,
+               job=job.number, start=start.isoformat())
+        return job_view(s, job)
+
+
+def confirm_job(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
+    """B2: the assigned technician confirms; the customer is told."""
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        require_technician_of(actor, job.technician_id)
+        _move(s, job, JobState.CONFIRMED, actor)
+        _tell_customer(s, job, "technician_confirmed", technician=actor.name)
+        return job_view(s, job)
+
+
+def release_job(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
+    """B4: released for execution (after the advance, if one was asked)."""
+    require_role(actor, *STAFF)
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        _move(s, job, JobState.RELEASED, actor)
+        notify(s, event="job_released", subject_type="job", subject_id=job.id, user_id=job.technician_id,
+               job=job.number)
+        return job_view(s, job)
+
+
+def cancel_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, reason: str) -> JobView:
+    reason = (reason or "").strip()
+    if not reason:
+        raise invalid("say why the job is cancelled", field="reason")
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        if actor.role == Role.TECHNICIAN:
+            require_role(actor, Role.CUSTOMER, *STAFF)
+        _move(s, job, JobState.CANCELLED, actor, note=reason[:500])
+        _tell_customer(s, job, "job_cancelled", reason=reason[:200])
+        if job.technician_id:
+            notify(s, event="job_cancelled", subject_type="job", subject_id=job.id, user_id=job.technician_id,
+                   job=job.number)
+        return job_view(s, job)
+
+
+# --- B5 arrival, B6 parts and resolution ---------------------------------------
+
+def report_arrival(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        require_technician_of(actor, job.technician_id)
+        _move(s, job, JobState.IN_PROGRESS, actor)
+        job.arrived_at = utcnow()
+        job.visits += 1
+        _tell_customer(s, job, "technician_arrived", technician=actor.name)
+        return job_view(s, job)
+
+
+def _qty(value) -> Decimal:
+    try:
+        qty = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise invalid("the quantity is not a number", field="qty") from None
+    if not qty.is_finite() or qty <= 0 or qty > MAX_QTY or qty != qty.quantize(Decimal("0.001")):
+        raise invalid(f"the quantity must be above 0 and at most {MAX_QTY}", field="qty")
+    return qty
+
+
+def add_parts_used(uow: UnitOfWork, actor: Actor, *, job_ref: str, part_sku: str, qty) -> JobView:
+    """B6: parts used leave stock at once; refused if stock would go negative."""
+    qty = _qty(qty)
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        require_technician_of(actor, job.technician_id)
+        if job.state != JobState.IN_PROGRESS:
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION, "parts are recorded while the job is in progress",
+                              current=job.state)
+        part = s.scalar(select(Part).where(Part.sku == (part_sku or "").strip()).with_for_update())
+        if part is None:
+            raise not_found("part", part_sku)
+        if part.stock_qty < qty:
+            raise DomainError(ErrorCode.OUT_OF_STOCK, f"only {part.stock_qty.normalize()} of {part.sku} in stock",
+                              part=part.sku, in_stock=str(part.stock_qty))
+        part.stock_qty -= qty
+        s.add(JobPart(job_id=job.id, part_id=part.id, qty=qty, unit_price=part.unit_price, unit_cost=part.unit_cost,
+                      tax_rate=part.tax_rate, covered=job.covers_parts))
+        record(s, entity_type="job", entity_id=job.id, request_id=job.request_id, from_state=job.state,
+               to_state=job.state, actor=actor, note=f"part {part.sku} x {qty.normalize()}")
+        s.flush()
+        return job_view(s, job)
+
+
+def billable_lines(s: Session, job: Job) -> list[LineInput]:
+    """What the cover does not include: labour (visit charge) and parts."""
+    lines: list[LineInput] = []
+    if not job.covers_labour:
+        charge = s.scalar(select(ServiceCharge).where(ServiceCharge.code == VISIT_CHARGE))
+        if charge is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "the price list has no VISIT charge; an admin must add it")
+        lines.append(LineInput("labour", charge.name, Decimal(job.visits or 1), charge.unit_price, charge.tax_rate))
+    for jp, part in s.execute(select(JobPart, Part).join(Part, Part.id == JobPart.part_id)
+                              .where(JobPart.job_id == job.id, JobPart.covered.is_(False)).order_by(JobPart.id)):
+        lines.append(LineInput("part", part.name, jp.qty, jp.unit_price, jp.tax_rate))
+    return lines
+
+
+def resolve_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, service_notes: str) -> JobView:
+    """B6: service done; what lies outside the cover becomes the estimate the customer sees."""
+    notes = (service_notes or "").strip()
+    if not notes or len(notes) > 4000:
+        raise invalid("describe the service provided (1 to 4000 characters)", field="service_notes")
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        require_technician_of(actor, job.technician_id)
+        _move(s, job, JobState.RESOLVED, actor)
+        job.service_notes, job.resolved_at = notes, utcnow()
+        _, _, total = totals(billable_lines(s, job))
+        job.estimate_amount = total
+        job.estimate_state = EstimateState.PENDING if total > 0 else EstimateState.NONE
+        _tell_customer(s, job, "job_resolved", estimate=str(total))
+        return job_view(s, job)
+
+
+# --- B7 estimate and feedback (customer) ---------------------------------------
+
+def _answer_estimate(uow: UnitOfWork, actor: Actor, job_ref: str, answer: EstimateState) -> JobView:
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        require_role(actor, Role.CUSTOMER, *STAFF)
+        if job.estimate_state != EstimateState.PENDING:
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION, f"there is no estimate waiting for an answer on {job.number}",
+                              current=job.estimate_state)
+        record(s, entity_type="estimate", entity_id=job.id, request_id=job.request_id,
+               from_state=job.estimate_state, to_state=answer, actor=actor)
+        job.estimate_state = answer
+        return job_view(s, job)
+
+
+def accept_estimate(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
+    return _answer_estimate(uow, actor, job_ref, EstimateState.ACCEPTED)
+
+
+def reject_estimate(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
+    return _answer_estimate(uow, actor, job_ref, EstimateState.REJECTED)
+
+
+def give_feedback(uow: UnitOfWork, actor: Actor, *, job_ref: str, rating: int, comment: str | None = None) -> JobView:
+    require_role(actor, Role.CUSTOMER)
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise invalid("the rating is a whole number from 1 to 5", field="rating")
+    if comment is not None and len(comment) > 2000:
+        raise invalid("the comment is too long (2000 characters at most)", field="comment")
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        if job.state not in (JobState.RESOLVED, JobState.BILLED, JobState.CLOSED, JobState.SETTLED):
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION, "feedback is given once the job is resolved",
+                              current=job.state)
+        if s.scalar(select(Feedback.id).where(Feedback.job_id == job.id)):
+            raise DomainError(ErrorCode.ALREADY_DONE, f"feedback on {job.number} was already given")
+        s.add(Feedback(job_id=job.id, customer_id=job.customer_id, rating=rating, comment=comment))
+        if job.state == JobState.RESOLVED:
+            _move(s, job, JobState.FEEDBACK, actor, note=f"rating {rating}")
+        return job_view(s, job)
+
+
+# --- B9 billable? invoice, else close ------------------------------------------
+
+def bill_job(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
+    """B9–B10: invoice what the cover excludes (with its sales voucher), or
+    close the job when nothing is billable."""
+    require_role(actor, *STAFF)
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        JOB_MOVES.check(job.state, JobState.BILLED)
+        if job.estimate_state == EstimateState.REJECTED:
+            raise DomainError(ErrorCode.CONFLICT, "the customer rejected the estimate; agree a new one or close the job",
+                              estimate=str(job.estimate_amount))
+        lines = billable_lines(s, job)
+        if not lines:
+            _move(s, job, JobState.CLOSED, actor, note="nothing billable: covered")
+            _tell_customer(s, job, "job_closed", billable=False)
+            return job_view(s, job)
+        invoice = issue_invoice(s, customer_id=job.customer_id, source_type="job", source_id=job.id, lines=lines,
+                                actor=actor, narration=f"Service {job.number}")
+        _move(s, job, JobState.BILLED, actor, note=invoice.number)
+        _tell_customer(s, job, "final_bill", invoice=invoice.number, total=str(invoice.total))
+        return job_view(s, job)
+
+
+def close_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, note: str) -> JobView:
+    """Close without an invoice (covered, or the charge waived); the note says why."""
+    require_role(actor, *STAFF)
+    note = (note or "").strip()
+    if not note:
+        raise invalid("say why the job is closed without a bill", field="note")
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        _move(s, job, JobState.CLOSED, actor, note=note[:500])
+        _tell_customer(s, job, "job_closed", billable=False)
+        return job_view(s, job)
+
+
+def settle_job(s: Session, job_id: int, actor: Actor) -> None:
+    """B12: the job's invoice is fully paid (called from billing, same transaction)."""
+    job = s.get(Job, job_id)
+    if job is not None and job.state == JobState.BILLED:
+        _move(s, job, JobState.SETTLED, actor)
+
+
+def stock_of(uow: UnitOfWork, *, sku: str) -> Decimal:
+    with uow() as s:
+        qty = s.scalar(select(Part.stock_qty).where(Part.sku == sku))
+        if qty is None:
+            raise not_found("part", sku)
+        return qty
+
+
+__all__ = [
+    "get_job", "list_jobs", "list_technician_jobs", "schedule_job", "reschedule_job", "confirm_job",
+    "release_job", "cancel_job", "report_arrival", "add_parts_used", "resolve_job", "accept_estimate",
+    "reject_estimate", "give_feedback", "bill_job", "close_job", "settle_job", "billable_lines", "stock_of",
+    # B3 and B8, re-exported so that callers find every job use case here:
+    "request_advance", "sanction_advance", "reject_advance", "store_attachment", "submit_expense_claim",
+    "decide_expense_line", "get_expense_claim", "list_expense_claims",
+]
+
+from backend.jobs.expenses import (  # noqa: E402
+    decide_expense_line, get_expense_claim, list_expense_claims, reject_advance, request_advance,
+    sanction_advance, store_attachment, submit_expense_claim,
+)

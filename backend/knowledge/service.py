@@ -1,0 +1,502 @@
+"""Use cases of the knowledge base: curate articles, read them, collect feedback, import.
+
+Each function owns one transaction (``with uow() as s``), checks everything
+before writing (a refusal changes nothing) and returns plain dataclasses.
+Curation (create, edit, publish, archive, restore, import) is for managers and
+admins; staff read drafts too; everyone else reads published articles only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from backend.db import UnitOfWork, utcnow
+from backend.errors import DomainError, ErrorCode, not_found
+from backend.history.models import StateChange
+from backend.identity.actor import Actor, require_role
+from backend.identity.models import Role
+from backend.knowledge.content import (
+    MAX_BODY_BYTES,
+    MAX_COMMENT_CHARS,
+    MAX_CSV_BYTES,
+    MAX_QUERY_CHARS,
+    ArticleInput,
+    check_article,
+    check_body,
+    check_language,
+    check_tags,
+    check_title,
+    clean_text,
+    markdown_files,
+    parse_markdown,
+    parse_qa_csv,
+    read_utf8,
+)
+from backend.knowledge.models import Article, ArticleFeedback, ArticleStatus, ArticleVersion
+
+CURATORS = (Role.MANAGER, Role.ADMIN)
+ENTITY = "kb_article"
+
+
+# --- what callers get back ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    id: int
+    slug: str
+    title: str
+    body: str
+    tags: tuple[str, ...]
+    language: str
+    status: str
+    version: int
+    content_hash: str
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    id: int
+    slug: str
+    title: str
+    tags: tuple[str, ...]
+    language: str
+    status: str
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class VersionView:
+    article_id: int
+    version: int
+    title: str
+    body: str
+    tags: tuple[str, ...]
+    language: str
+    author_id: int | None
+    note: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackView:
+    id: int
+    article_id: int
+    version: int | None
+    helpful: bool
+    comment: str | None
+    conversation_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    article_id: int
+    slug: str
+    title: str
+    helpful: int
+    not_helpful: int
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What the search index needs to know to decide whether an article changed."""
+
+    id: int
+    version: int
+    status: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    source: str
+    code: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.unchanged) + len(self.failed)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated (new version), "
+            f"{len(self.unchanged)} unchanged, {len(self.failed)} refused"
+        )
+
+
+def _view(a: Article) -> ArticleView:
+    return ArticleView(
+        a.id, a.slug, a.title, a.body, tuple(a.tags or ()), a.language, a.status,
+        a.current_version, a.content_hash, a.created_at, a.updated_at, a.published_at,
+    )
+
+
+def _summary(a: Article) -> ArticleSummary:
+    return ArticleSummary(a.id, a.slug, a.title, tuple(a.tags or ()), a.language, a.status,
+                          a.current_version, a.updated_at)
+
+
+# --- internals ---------------------------------------------------------------------------------
+
+
+def _sees_drafts(actor: Actor | None) -> bool:
+    return actor is not None and actor.is_staff
+
+
+def _load(s: Session, article_id: int, actor: Actor | None = None) -> Article:
+    article = s.get(Article, article_id)
+    if article is None or (not _sees_drafts(actor) and article.status != ArticleStatus.PUBLISHED):
+        raise not_found("article", article_id)
+    return article
+
+
+def _record_move(s: Session, article: Article, old: ArticleStatus | None, actor: Actor,
+                 at: datetime, note: str | None = None) -> None:
+    s.add(StateChange(
+        entity_type=ENTITY, entity_id=article.id, from_state=str(old) if old else None,
+        to_state=article.status, actor_id=actor.user_id, actor_role=str(actor.role),
+        channel=actor.channel[:16], note=note, at=at,
+    ))
+
+
+def _add_version(s: Session, article: Article, actor: Actor, at: datetime, note: str | None) -> None:
+    s.add(ArticleVersion(
+        article_id=article.id, version=article.current_version, title=article.title,
+        body=article.body, tags=list(article.tags or ()), language=article.language,
+        content_hash=article.content_hash, author_id=actor.user_id,
+        note=(note or None) and note[:300], created_at=at,
+    ))
+
+
+def _insert(s: Session, content: ArticleInput, actor: Actor, *, publish: bool, at: datetime,
+            note: str | None) -> Article:
+    article = Article(
+        slug=content.slug, title=content.title, body=content.body, tags=list(content.tags),
+        language=content.language, status=ArticleStatus.DRAFT, current_version=1,
+        content_hash=content.content_hash, source=content.source and content.source[-300:],
+        created_at=at, updated_at=at,
+    )
+    s.add(article)
+    s.flush()
+    _add_version(s, article, actor, at, note or "created")
+    _record_move(s, article, None, actor, at)
+    if publish:
+        old = article.transition_to(ArticleStatus.PUBLISHED, at=at)
+        _record_move(s, article, old, actor, at)
+    return article
+
+
+def _revise(s: Session, article: Article, content: ArticleInput, actor: Actor, *, at: datetime,
+            note: str | None) -> bool:
+    """Apply new content as a new version; False when nothing changed."""
+    if content.content_hash == article.content_hash:
+        return False
+    if not article.can_edit():
+        raise DomainError(ErrorCode.CONFLICT, f"article '{article.slug}' is archived; restore it to edit it",
+                          article_id=article.id, status=article.status)
+    article.title, article.body = content.title, content.body
+    article.tags, article.language = list(content.tags), content.language
+    article.content_hash = content.content_hash
+    article.current_version += 1
+    article.updated_at = at
+    _add_version(s, article, actor, at, note)
+    return True
+
+
+def _slug_taken(s: Session, slug: str) -> bool:
+    return s.scalar(select(Article.id).where(Article.slug == slug)) is not None
+
+
+# --- curation ----------------------------------------------------------------------------------
+
+
+def create_article(
+    uow: UnitOfWork, actor: Actor, *, title: str, body: str, slug: str | None = None,
+    tags: list[str] | tuple[str, ...] = (), language: str = "en", publish: bool = False,
+    note: str | None = None,
+) -> ArticleView:
+    require_role(actor, *CURATORS)
+    content = check_article(slug=slug, title=title, body=body, tags=tags, language=language)
+    with uow() as s:
+        if _slug_taken(s, content.slug):
+            raise DomainError(ErrorCode.DUPLICATE, f"an article with slug '{content.slug}' exists",
+                              field="slug", slug=content.slug)
+        return _view(_insert(s, content, actor, publish=publish, at=utcnow(), note=note))
+
+
+def edit_article(
+    uow: UnitOfWork, actor: Actor, *, article_id: int, title: str | None = None,
+    body: str | None = None, tags: list[str] | tuple[str, ...] | None = None,
+    language: str | None = None, note: str | None = None, expected_version: int | None = None,
+) -> ArticleView:
+    """Change content; each real change is a new version (no change → same version).
+
+    ``expected_version`` guards against overwriting someone else's edit.
+    """
+    require_role(actor, *CURATORS)
+    new_title = check_title(title) if title is not None else None
+    new_body = check_body(body) if body is not None else None
+    new_tags = check_tags(tags) if tags is not None else None
+    new_language = check_language(language) if language is not None else None
+    with uow() as s:
+        article = _load(s, article_id, actor)
+        if expected_version is not None and expected_version != article.current_version:
+            raise DomainError(
+                ErrorCode.CONFLICT,
+                f"article {article_id} is at version {article.current_version}, not {expected_version}; "
+                "reload it and edit again",
+                article_id=article_id, current_version=article.current_version,
+            )
+        content = ArticleInput(
+            slug=article.slug,
+            title=new_title if new_title is not None else article.title,
+            body=new_body if new_body is not None else article.body,
+            tags=new_tags if new_tags is not None else tuple(article.tags or ()),
+            language=new_language or article.language,
+        )
+        _revise(s, article, content, actor, at=utcnow(), note=note)
+        return _view(article)
+
+
+def _move(uow: UnitOfWork, actor: Actor, article_id: int, target: ArticleStatus,
+          note: str | None) -> ArticleView:
+    require_role(actor, *CURATORS)
+    with uow() as s:
+        article = _load(s, article_id, actor)
+        at = utcnow()
+        old = article.transition_to(target, at=at)
+        _record_move(s, article, old, actor, at, note)
+        return _view(article)
+
+
+def publish_article(uow: UnitOfWork, actor: Actor, *, article_id: int, note: str | None = None) -> ArticleView:
+    return _move(uow, actor, article_id, ArticleStatus.PUBLISHED, note)
+
+
+def unpublish_article(uow: UnitOfWork, actor: Actor, *, article_id: int, note: str | None = None) -> ArticleView:
+    return _move(uow, actor, article_id, ArticleStatus.DRAFT, note)
+
+
+def archive_article(uow: UnitOfWork, actor: Actor, *, article_id: int, note: str | None = None) -> ArticleView:
+    return _move(uow, actor, article_id, ArticleStatus.ARCHIVED, note)
+
+
+def restore_article(uow: UnitOfWork, actor: Actor, *, article_id: int, note: str | None = None) -> ArticleView:
+    """An archived article comes back as a draft."""
+    return _move(uow, actor, article_id, ArticleStatus.DRAFT, note)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def get_article(uow: UnitOfWork, actor: Actor | None, *, article_id: int | None = None,
+                slug: str | None = None) -> ArticleView:
+    """By id or slug. Without staff rights only published articles exist."""
+    if (article_id is None) == (slug is None):
+        raise DomainError(ErrorCode.INVALID_INPUT, "give an article id or a slug", reason="missing_key")
+    with uow() as s:
+        if slug is not None:
+            found = s.scalar(select(Article.id).where(Article.slug == slug.strip().lower()))
+            if found is None:
+                raise not_found("article", slug)
+            article_id = found
+        return _view(_load(s, article_id, actor))
+
+
+def list_articles(
+    uow: UnitOfWork, actor: Actor | None, *, status: str | None = None, language: str | None = None,
+    tag: str | None = None, text: str | None = None, limit: int = 50, offset: int = 0,
+) -> list[ArticleSummary]:
+    """Newest first. Customers and visitors only ever see published articles."""
+    if status is not None and status not in set(ArticleStatus):
+        raise DomainError(ErrorCode.INVALID_INPUT, f"unknown status '{status}'", field="status")
+    limit = max(1, min(int(limit), 500))
+    stmt = select(Article).order_by(Article.updated_at.desc(), Article.id.desc())
+    if not _sees_drafts(actor):
+        if status not in (None, ArticleStatus.PUBLISHED):
+            return []
+        status = ArticleStatus.PUBLISHED
+    if status is not None:
+        stmt = stmt.where(Article.status == status)
+    if language:
+        stmt = stmt.where(Article.language == language.strip().lower())
+    if text:
+        stmt = stmt.where(func.lower(Article.title).contains(text.strip().lower()[:100]))
+    wanted = check_tags([tag])[0] if tag and check_tags([tag]) else None
+    with uow() as s:
+        if wanted is None:
+            return [_summary(a) for a in s.scalars(stmt.offset(max(0, offset)).limit(limit))]
+        # Tags are a JSON list: filter here (a knowledge base is hundreds of articles).
+        rows = [a for a in s.scalars(stmt) if wanted in (a.tags or ())]
+        return [_summary(a) for a in rows[max(0, offset) : max(0, offset) + limit]]
+
+
+def list_versions(uow: UnitOfWork, actor: Actor, *, article_id: int) -> list[VersionView]:
+    require_role(actor, Role.AGENT, *CURATORS)
+    with uow() as s:
+        _load(s, article_id, actor)
+        rows = s.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article_id)
+                         .order_by(ArticleVersion.version))
+        return [VersionView(v.article_id, v.version, v.title, v.body, tuple(v.tags or ()), v.language,
+                            v.author_id, v.note, v.created_at) for v in rows]
+
+
+# --- feedback ----------------------------------------------------------------------------------
+
+
+def record_feedback(
+    uow: UnitOfWork, actor: Actor | None, *, article_id: int, helpful: bool,
+    comment: str | None = None, conversation_id: str | None = None, query: str | None = None,
+    version: int | None = None,
+) -> FeedbackView:
+    """A "did this help?" answer. Anyone may give one, anonymous chat visitors included."""
+    if not isinstance(helpful, bool):
+        raise DomainError(ErrorCode.INVALID_INPUT, "helpful is yes or no", field="helpful")
+    comment = clean_text(comment).strip() if comment else None
+    if comment and len(comment) > MAX_COMMENT_CHARS:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"a comment has at most {MAX_COMMENT_CHARS} characters",
+                          field="comment", reason="too_large")
+    with uow() as s:
+        article = s.get(Article, article_id)
+        if article is None:
+            raise not_found("article", article_id)
+        row = ArticleFeedback(
+            article_id=article_id, version=version or article.current_version, helpful=helpful,
+            comment=comment or None, query=clean_text(query)[:MAX_QUERY_CHARS] if query else None,
+            conversation_id=(conversation_id or None) and conversation_id[:128],
+            user_id=actor.user_id if actor else None, created_at=utcnow(),
+        )
+        s.add(row)
+        s.flush()
+        return FeedbackView(row.id, row.article_id, row.version, row.helpful, row.comment,
+                            row.conversation_id, row.created_at)
+
+
+def feedback_summary(uow: UnitOfWork, actor: Actor) -> list[FeedbackSummary]:
+    """Per article: how many said it helped and how many said it did not (least helpful first)."""
+    require_role(actor, Role.AGENT, *CURATORS)
+    helped = func.sum(case((ArticleFeedback.helpful.is_(True), 1), else_=0))
+    stmt = (
+        select(Article.id, Article.slug, Article.title, func.count(ArticleFeedback.id), helped)
+        .join(ArticleFeedback, ArticleFeedback.article_id == Article.id)
+        .group_by(Article.id, Article.slug, Article.title)
+    )
+    with uow() as s:
+        rows = [FeedbackSummary(i, slug, title, int(h or 0), int(n) - int(h or 0))
+                for i, slug, title, n, h in s.execute(stmt)]
+    return sorted(rows, key=lambda r: (r.helpful - r.not_helpful, r.article_id))
+
+
+# --- for the search index (kb/) ----------------------------------------------------------------
+
+
+def list_index_entries(uow: UnitOfWork) -> list[IndexEntry]:
+    """Every article that belongs in the index (drafts and published, not archived)."""
+    with uow() as s:
+        rows = s.execute(
+            select(Article.id, Article.current_version, Article.status, Article.content_hash)
+            .where(Article.status != ArticleStatus.ARCHIVED).order_by(Article.id)
+        )
+        return [IndexEntry(*row) for row in rows]
+
+
+def get_articles_for_index(uow: UnitOfWork, *, article_ids: list[int]) -> list[ArticleView]:
+    with uow() as s:
+        out: list[ArticleView] = []
+        ids = sorted(set(article_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            out.extend(_view(a) for a in s.scalars(select(Article).where(Article.id.in_(chunk))))
+        return out
+
+
+# --- imports -----------------------------------------------------------------------------------
+
+
+def _upsert(s: Session, content: ArticleInput, actor: Actor, report: ImportReport, seen: set[str], *,
+            publish: bool, at: datetime) -> None:
+    label = content.source or content.slug
+    if content.slug in seen:
+        report.failed.append(ImportProblem(label, str(ErrorCode.DUPLICATE),
+                                           f"slug '{content.slug}' appears twice in this import"))
+        return
+    seen.add(content.slug)
+    existing = s.scalar(select(Article).where(Article.slug == content.slug))
+    if existing is None:
+        wanted = publish if content.status is None else content.status == ArticleStatus.PUBLISHED
+        _insert(s, content, actor, publish=wanted, at=at, note=f"imported from {label}"[:300])
+        report.created.append(content.slug)
+    elif existing.content_hash == content.content_hash:
+        report.unchanged.append(content.slug)
+    elif not existing.can_edit():
+        report.failed.append(ImportProblem(label, str(ErrorCode.CONFLICT),
+                                           f"article '{content.slug}' is archived; restore it first"))
+    else:
+        _revise(s, existing, content, actor, at=at, note=f"re-imported from {label}"[:300])
+        report.updated.append(content.slug)
+
+
+def import_markdown_folder(uow: UnitOfWork, actor: Actor, *, folder: str | Path, publish: bool = True,
+                           progress: bool = True) -> ImportReport:
+    """Import every ``*.md`` under ``folder`` (one transaction).
+
+    Same slug and same content → unchanged; changed content → a new version;
+    a file that fails its checks is reported in ``failed`` and not written.
+    """
+    require_role(actor, *CURATORS)
+    root = Path(folder)
+    files = markdown_files(root)
+    report = ImportReport()
+    seen: set[str] = set()
+    with uow() as s:
+        at = utcnow()
+        for path in tqdm(files, desc="import markdown", unit="file", disable=not progress):
+            rel = str(path.relative_to(root))
+            try:
+                text = read_utf8(path, limit=MAX_BODY_BYTES + 10_000)
+                content = parse_markdown(text, name=path.stem, source=rel)
+            except DomainError as exc:
+                report.failed.append(ImportProblem(rel, str(exc.code), exc.message))
+                continue
+            _upsert(s, content, actor, report, seen, publish=publish, at=at)
+    return report
+
+
+def import_qa_csv(uow: UnitOfWork, actor: Actor, *, path: str | Path, publish: bool = True,
+                  progress: bool = True) -> ImportReport:
+    """Import a CSV of question/answer pairs (header ``question,answer[,tags,language,slug]``)."""
+    require_role(actor, *CURATORS)
+    path = Path(path)
+    if not path.is_file():
+        raise DomainError(ErrorCode.NOT_FOUND, f"file {path} does not exist", path=str(path))
+    rows = list(parse_qa_csv(read_utf8(path, limit=MAX_CSV_BYTES), source=path.name))
+    report = ImportReport()
+    seen: set[str] = set()
+    with uow() as s:
+        at = utcnow()
+        for row in tqdm(rows, desc="import csv", unit="row", disable=not progress):
+            if row.error is not None:
+                report.failed.append(ImportProblem(f"{path.name}:{row.line}", str(row.error.code),
+                                                   row.error.message))
+                continue
+            _upsert(s, row.article, actor, report, seen, publish=publish, at=at)
+    return report
