@@ -78,7 +78,12 @@ class Route:
             raw = request.headers.get(IDEMPOTENCY_HEADER)
             call.idempotency_key = None if raw is None else IDEMPOTENCY_KEY.load(raw, IDEMPOTENCY_HEADER)
         if self.body is not None:
-            call.body = self.body.parse(await read_json(request))
+            data = await read_json(request)
+            if data is MISSING:
+                if any(f.required for f in self.body.fields.values()):
+                    raise DomainError(ErrorCode.MALFORMED, "a JSON body is required")
+                data = {}  # every field optional: an empty body is fine
+            call.body = self.body.parse(data)
         result = await self.handler(call)
         if isinstance(result, web.StreamResponse):
             return result
@@ -138,7 +143,7 @@ async def read_json(request: web.Request) -> Any:
         raise DomainError(ErrorCode.UPLOAD_TOO_LARGE, f"the request body is larger than {JSON_BODY_MAX} bytes",
                           limit=JSON_BODY_MAX)
     if not raw.strip():
-        raise DomainError(ErrorCode.MALFORMED, "a JSON body is required")
+        return MISSING
     try:
         # Decimals, never floats: 0.1 stays 0.1 on its way to the ledger.
         return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
