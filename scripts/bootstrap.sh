@@ -93,6 +93,7 @@ ensure_venv() {
         return 0
     fi
 
+    local why="first time takes ~$estimate"
     if ! venv_ok "$dir" "$want"; then
         if [[ -e "$dir" ]]; then
             say "$label: $dir is not a working Python $want venv; rebuilding it"
@@ -102,10 +103,12 @@ ensure_venv() {
         py="$("$ROOT/scripts/find_python310.sh" "$want")" || exit 1
         say "$label: creating $dir with $py"
         "$py" -m venv "$dir"
+    elif compgen -G "$dir/$STAMP_PREFIX*" >/dev/null; then
+        why="its inputs changed; usually well under a minute"
     fi
 
     rm -f "$dir/$STAMP_PREFIX"*
-    say "$label: installing $what into $dir (first time takes ~$estimate; log: $dir/install.log)"
+    say "$label: installing $what into $dir ($why; log: $dir/install.log)"
     local start=$SECONDS
     if ! run_logged "$dir/install.log" "$dir/bin/python" -m pip install \
             --disable-pip-version-check --progress-bar off "$@"; then
