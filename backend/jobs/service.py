@@ -269,7 +269,7 @@ def give_feedback(uow: UnitOfWork, actor: Actor, *, job_ref: str, rating: int, c
         raise invalid("the comment is too long (2000 characters at most)", field="comment")
     with uow() as s:
         job = load_job(s, actor, job_ref, lock=True)
-        if job.state not in (JobState.RESOLVED, JobState.BILLED, JobState.CLOSED, JobState.SETTLED):
+        if job.state not in (JobState.RESOLVED, JobState.FEEDBACK, JobState.BILLED, JobState.CLOSED, JobState.SETTLED):
             raise DomainError(ErrorCode.ILLEGAL_TRANSITION, "feedback is given once the job is resolved",
                               current=job.state)
         if s.scalar(select(Feedback.id).where(Feedback.job_id == job.id)):

@@ -1,0 +1,161 @@
+"""A small, realistic demo world, loaded once by ``make run``.
+
+Built through the same use cases as real traffic where a use case exists,
+so its history, vouchers and notices are what the system itself would write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from backend.catalog.models import Item, Part, Product, ServiceCharge
+from backend.coverage.models import Contract, CoveredItem
+from backend.customers.models import Contact, Customer, Site
+from backend.db import UnitOfWork
+from backend.identity.actor import Actor
+from backend.identity.models import Role, User
+from backend.identity.passwords import hash_password
+
+DEMO_PASSWORD = "demo1234"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    name: str
+
+
+LOGINS = [
+    DemoLogin("admin", "admin@fieldserv.test", "Aditi Rao"),
+    DemoLogin("manager", "manager@fieldserv.test", "Meera Iyer"),
+    DemoLogin("agent", "agent@fieldserv.test", "Arjun Shah"),
+    DemoLogin("agent", "agent2@fieldserv.test", "Neha Gupta"),
+    DemoLogin("technician", "tech@fieldserv.test", "Vikram Singh"),
+    DemoLogin("technician", "tech2@fieldserv.test", "Sunil Das"),
+    DemoLogin("customer", "asha@example.com", "Asha Mehta"),
+    DemoLogin("customer", "ravi@example.com", "Ravi Kumar"),
+    DemoLogin("customer", "orders@greenleafcafe.example", "Greenleaf Cafe"),
+]
+
+PRODUCTS = [
+    ("WM-7KG", "Front-load washing machine 7 kg", "washing_machine", 24),
+    ("AC-15T", "Split air conditioner 1.5 ton", "air_conditioner", 12),
+    ("RF-300L", "Frost-free refrigerator 300 L", "refrigerator", 12),
+    ("MW-25L", "Convection microwave 25 L", "microwave", 12),
+    ("TV-55", "LED television 55 inch", "television", 12),
+]
+
+PARTS = [
+    ("P-DRAIN-PUMP", "Drain pump (washing machine)", "1450.00", "900.00", 12),
+    ("P-DOOR-GASKET", "Door gasket (washing machine)", "1200.00", "700.00", 8),
+    ("P-CAP-35UF", "Run capacitor 35 uF (AC)", "650.00", "300.00", 25),
+    ("P-GAS-R32", "Refrigerant R32 top-up (per kg)", "1800.00", "1100.00", 30),
+    ("P-PCB-WM", "Control board (washing machine)", "5400.00", "3600.00", 3),
+    ("P-THERMOSTAT", "Thermostat (refrigerator)", "950.00", "500.00", 10),
+    ("P-MAGNETRON", "Magnetron (microwave)", "2600.00", "1700.00", 4),
+    ("P-FILTER-AC", "Air filter set (AC)", "400.00", "150.00", 40),
+]
+
+
+def load(uow: UnitOfWork, *, today: date | None = None) -> list[DemoLogin]:
+    """Load once: returns the logins, or [] when the demo world already exists."""
+    today = today or date.today()
+    with uow() as s:
+        if s.scalar(select(User.id).where(User.email == LOGINS[0].email)):
+            return []
+        customers = {}
+        for code, name, email, phone, city, address in [
+            ("C-0001", "Asha Mehta", "asha@example.com", "+91 98200 11111", "Mumbai", "12 Palm Grove, Bandra West"),
+            ("C-0002", "Ravi Kumar", "ravi@example.com", "+91 98450 22222", "Bengaluru", "44 3rd Cross, Indiranagar"),
+            ("C-0003", "Greenleaf Cafe", "orders@greenleafcafe.example", "+91 22 4000 3333", "Mumbai",
+             "Shop 3, Hill Road, Bandra West"),
+        ]:
+            c = Customer(code=code, name=name, email=email, phone=phone)
+            s.add(c)
+            s.flush()
+            site = Site(customer_id=c.id, name="Main", address=address, city=city)
+            s.add(site)
+            s.add(Contact(customer_id=c.id, name=name, email=email, phone=phone))
+            s.flush()
+            customers[code] = (c, site)
+        pw = hash_password(DEMO_PASSWORD)
+        cust_of = {"asha@example.com": "C-0001", "ravi@example.com": "C-0002",
+                   "orders@greenleafcafe.example": "C-0003"}
+        for login in LOGINS:
+            cid = customers[cust_of[login.email]][0].id if login.role == Role.CUSTOMER else None
+            s.add(User(email=login.email, name=login.name, role=login.role, password_hash=pw, customer_id=cid,
+                       phone="+91 90000 0000" + str(LOGINS.index(login)), max_chats=3))
+        products = {}
+        for sku, name, cat, months in PRODUCTS:
+            products[sku] = Product(sku=sku, name=name, category=cat, warranty_months=months)
+            s.add(products[sku])
+        for sku, name, price, cost, qty in PARTS:
+            s.add(Part(sku=sku, name=name, unit_price=Decimal(price), unit_cost=Decimal(cost),
+                       tax_rate=Decimal("18.00"), stock_qty=Decimal(qty)))
+        s.add(ServiceCharge(code="VISIT", name="Service visit (labour)", unit_price=Decimal("499.00"),
+                            tax_rate=Decimal("18.00")))
+        s.add(ServiceCharge(code="BENCH", name="Workshop bench fee", unit_price=Decimal("299.00"),
+                            tax_rate=Decimal("18.00")))
+        s.flush()
+
+        def item(serial, sku, cust, installed_days_ago, warranty_days_left=None):
+            c, site = customers[cust]
+            it = Item(product_id=products[sku].id, serial=serial, customer_id=c.id, site_id=site.id,
+                      installed_on=today - timedelta(days=installed_days_ago),
+                      warranty_until=(today + timedelta(days=warranty_days_left)) if warranty_days_left else
+                      today - timedelta(days=installed_days_ago - 365))
+            s.add(it)
+            s.flush()
+            return it
+
+        wm = item("WM7-2023-0001", "WM-7KG", "C-0001", 800)
+        ac = item("AC15-2022-0042", "AC-15T", "C-0001", 1100)
+        item("RF300-2025-0007", "RF-300L", "C-0002", 90, warranty_days_left=275)
+        item("TV55-2020-0100", "TV-55", "C-0002", 2000)
+        cafe_ac = item("AC15-2021-0311", "AC-15T", "C-0003", 1500)
+        item("MW25-2024-0050", "MW-25L", "C-0003", 400)
+        for cust, type_code, items, number in [("C-0001", "CMC", [wm], 1), ("C-0001", "AMC", [ac], 2),
+                                               ("C-0003", "AMC", [cafe_ac], 3)]:
+            ct = Contract(number=f"CT-{number:06d}", customer_id=customers[cust][0].id, type_code=type_code,
+                          starts_on=today - timedelta(days=120), ends_on=today + timedelta(days=245), status="active")
+            s.add(ct)
+            s.flush()
+            for it in items:
+                s.add(CoveredItem(contract_id=ct.id, item_id=it.id))
+    _history(uow, today)
+    return LOGINS
+
+
+def _history(uow: UnitOfWork, today: date) -> None:
+    """A few requests at different points of their lives."""
+    from backend.intake import service as intake
+    from backend.jobs import service as jobs
+
+    with uow() as s:
+        ids = {u.email: (u.id, u.customer_id, u.name, u.role) for u in s.scalars(select(User))}
+
+    def actor(email: str, channel: str = "portal") -> Actor:
+        uid, cid, name, role = ids[email]
+        return Actor(Role(role), uid, cid, name, channel)
+
+    agent, tech = actor("agent@fieldserv.test"), actor("tech@fieldserv.test", "mobile")
+    asha, ravi = actor("asha@example.com", "chat"), actor("ravi@example.com")
+    tomorrow = datetime.combine(today + timedelta(days=1), time(10, 0), timezone.utc)
+
+    covered = intake.raise_request(uow, asha, want="service", serial="WM7-2023-0001",
+                                   problem="Drum does not spin and the machine shows error E21.",
+                                   idempotency_key="demo-1")
+    jobs.schedule_job(uow, agent, job_ref=covered.job_number, technician_id=tech.user_id,
+                      start=tomorrow, end=tomorrow + timedelta(hours=2))
+    billable = intake.raise_request(uow, ravi, want="service", serial="TV55-2020-0100",
+                                    problem="No picture, sound works.", idempotency_key="demo-2")
+    jobs.schedule_job(uow, agent, job_ref=billable.job_number, technician_id=tech.user_id,
+                      start=tomorrow + timedelta(hours=3), end=tomorrow + timedelta(hours=5))
+    jobs.confirm_job(uow, tech, job_ref=billable.job_number)
+    intake.raise_request(uow, ravi, want="question", problem="How often should the refrigerator be defrosted?",
+                         idempotency_key="demo-3")
