@@ -45,6 +45,7 @@ class HandoffReason(StrEnum):
     PICKED = "picked"  # an agent took a bot conversation from the live list
     TIMEOUT = "assignment_timeout"  # the assigned agent did not answer in time
     AGENT_AWAY = "agent_away"  # the agent released the chat back to the queue
+    LEFT_MESSAGE = "left_message"  # a visitor left a message after hours (no ticket possible)
     OTHER = "other"
 
 

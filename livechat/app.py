@@ -1,0 +1,86 @@
+"""The composition root of the hub: one aiohttp application with the
+python-socketio server attached, the backend HTTP API mounted (same process,
+same database), the widget, the demo website and the agent console."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import socketio
+from aiohttp import web
+
+from backend.db import UnitOfWork, make_engine, make_session_factory
+from backend.settings import Settings
+from livechat.agent_ns import AgentNamespace
+from livechat.customer_ns import CustomerNamespace
+from livechat.desk import KbSearch
+from livechat.hours import BusinessHours
+from livechat.hub import Hub
+from livechat.pages import HUB, STATIC, routes
+from livechat.rasa import RasaClient
+from livechat.settings import HubSettings
+
+log = logging.getLogger("livechat")
+SIO = web.AppKey("sio", socketio.AsyncServer)
+MAX_SOCKET_FRAME = 64 * 1024  # bytes; a message is at most max_message_chars anyway
+
+
+def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWork | None = None) -> web.Application:
+    if settings is None:
+        settings = HubSettings.from_env()
+    elif isinstance(settings, Settings):
+        settings = HubSettings(core=settings)
+    engine = None
+    if uow is None:  # an engine connects lazily; it is disposed on cleanup
+        engine = make_engine(settings.core.database_url)
+        uow = UnitOfWork(make_session_factory(engine))
+
+    app = _base_app(settings, uow)
+    manager = None
+    if settings.redis_url:
+        manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp", client_manager=manager, cors_allowed_origins=settings.origins(),
+        max_http_buffer_size=MAX_SOCKET_FRAME, ping_interval=10, ping_timeout=10, logger=False,
+        engineio_logger=False,
+    )
+    sio.attach(app)
+    rasa = RasaClient(settings.rasa_url, action_server_url=settings.action_server_url, token=settings.rasa_token,
+                      timeout_s=settings.rasa_timeout_s)
+    hub = Hub(settings, uow, sio, rasa, BusinessHours.parse(settings.hours, settings.timezone))
+    kb = None
+    if settings.kb_search:
+        from kb.cli import index_dir
+
+        kb = KbSearch(index_dir(settings.core))
+    sio.register_namespace(CustomerNamespace(hub))
+    sio.register_namespace(AgentNamespace(hub, kb))
+    app[HUB] = hub
+    app[SIO] = sio
+    app.router.add_routes(routes)
+    app.router.add_static("/static", STATIC, append_version=False)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await hub.start()
+        yield
+        await hub.stop()
+        if engine is not None:
+            engine.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def _base_app(settings: HubSettings, uow: UnitOfWork) -> web.Application:
+    """The backend API's own application when it can be mounted (its routes
+    already carry their ``/api`` prefix, so the hub adds its routes to it),
+    else a bare one."""
+    if settings.mount_api:
+        try:
+            from backend.api import create_app as create_api
+        except ImportError as exc:
+            log.info("backend API not mounted: %s", exc)
+        else:
+            return create_api(settings.core, uow)
+    return web.Application()

@@ -1,0 +1,70 @@
+"""The hub's settings: the core's ``Settings`` plus what only the hub needs.
+Read from the environment once, by ``python -m livechat`` (tests build their own)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from backend.settings import Settings
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in value.split(",") if x.strip())
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    core: Settings = field(default_factory=lambda: Settings.from_env({}))
+    host: str = "127.0.0.1"
+    port: int = 8080
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str | None = None
+    rasa_timeout_s: float = 15.0
+    action_server_url: str | None = "http://127.0.0.1:5055"  # asked when Rasa replies with nothing
+    redis_url: str | None = None  # set: several hub processes share rooms (AsyncRedisManager)
+    redis_channel: str = "fieldserv-hub"
+    allowed_origins: tuple[str, ...] | str = ()  # () = the hub's own origin only; "*" = any
+    hours: str = "mon-sat 08:00-20:00"  # or "always" / "never"
+    timezone: str = "Asia/Kolkata"
+    assign_timeout_s: float = 60.0
+    agent_seen_within_s: float = 30.0
+    routing_tick_s: float = 1.0
+    max_message_chars: int = 2000
+    rate_burst: int = 20  # messages a socket may send at once ...
+    rate_per_s: float = 2.0  # ... and per second after that
+    mount_api: bool = True  # serve the backend HTTP API under /api in the same process
+    kb_search: bool = True  # the console's knowledge-base search (when kb/ has an index)
+    write_batch: int = 256
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "HubSettings":
+        env = dict(os.environ if env is None else env)
+        d = cls()
+        origins = env.get("HUB_ALLOWED_ORIGINS", "")
+        return cls(
+            core=Settings.from_env(env),
+            host=env.get("HUB_HOST", d.host),
+            port=int(env.get("HUB_PORT", d.port)),
+            rasa_url=env.get("RASA_URL", d.rasa_url).rstrip("/"),
+            rasa_token=env.get("RASA_TOKEN") or None,
+            rasa_timeout_s=float(env.get("RASA_TIMEOUT", d.rasa_timeout_s)),
+            action_server_url=(env.get("ACTION_SERVER_URL", d.action_server_url or "") or None),
+            redis_url=env.get("REDIS_URL") or None,
+            redis_channel=env.get("HUB_REDIS_CHANNEL", d.redis_channel),
+            allowed_origins="*" if origins.strip() == "*" else _split(origins),
+            hours=env.get("HUB_HOURS", d.hours),
+            timezone=env.get("HUB_TIMEZONE", d.timezone),
+            assign_timeout_s=float(env.get("HUB_ASSIGN_TIMEOUT", d.assign_timeout_s)),
+            max_message_chars=int(env.get("HUB_MAX_MESSAGE_CHARS", d.max_message_chars)),
+            rate_burst=int(env.get("HUB_RATE_BURST", d.rate_burst)),
+            rate_per_s=float(env.get("HUB_RATE_PER_S", d.rate_per_s)),
+            mount_api=env.get("HUB_MOUNT_API", "1") != "0",
+            kb_search=env.get("HUB_KB_SEARCH", "1") != "0",
+        )
+
+    def origins(self) -> list[str] | str:
+        if self.allowed_origins == "*":
+            return "*"
+        own = {f"http://{self.host}:{self.port}", f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"}
+        return sorted(own | set(self.allowed_origins))
