@@ -1,11 +1,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, UTCDateTime, utcnow
+from backend.db import MONEY, Base, UTCDateTime, utcnow
+
+
+class ContractState(StrEnum):
+    INQUIRY = "inquiry"
+    OFFER_SENT = "offer_sent"
+    REJECTED = "rejected"
+    ACTIVE = "active"
+    DUE_FOR_RENEWAL = "due_for_renewal"
+    RENEWED = "renewed"
+    EXPIRED = "expired"
 
 
 class CoverageType(Base):
@@ -36,6 +48,15 @@ class Contract(Base):
     ends_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(24), default="active", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The contract process (C): what was offered and accepted, renewals. The
+    # inquiry that started it points here (service_requests.contract_id).
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    value: Mapped[Decimal | None] = mapped_column(MONEY)
+    visits_per_year: Mapped[int] = mapped_column(SmallInteger, default=0)
+    instalments: Mapped[int] = mapped_column(SmallInteger, default=1)
+    renewal_of_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str | None] = mapped_column(Text)
 
 
 class CoveredItem(Base):
@@ -45,3 +66,70 @@ class CoveredItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+
+
+class OfferState(StrEnum):
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+
+
+class ContractOffer(Base):
+    """One offer (or re-offer) of a contract: price, period, visits, instalments."""
+
+    __tablename__ = "contract_offers"
+    __table_args__ = (UniqueConstraint("contract_id", "version"),
+                      CheckConstraint("amount > 0", name="amount_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    version: Mapped[int] = mapped_column(SmallInteger)
+    type_code: Mapped[str] = mapped_column(ForeignKey("coverage_types.code"))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    tax_rate: Mapped[Decimal] = mapped_column(MONEY)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    visits_per_year: Mapped[int] = mapped_column(SmallInteger)
+    instalments: Mapped[int] = mapped_column(SmallInteger)
+    valid_until: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(12), default=OfferState.SENT)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_note: Mapped[str | None] = mapped_column(String(400))
+
+
+class VisitState(StrEnum):
+    PLANNED = "planned"
+    SCHEDULED = "scheduled"  # its job exists
+    DONE = "done"
+    CARRIED_OVER = "carried_over"
+
+
+class PlannedVisit(Base):
+    """The service delivery plan: visits a contract promises, each run as a job (B)."""
+
+    __tablename__ = "planned_visits"
+    __table_args__ = (Index("ix_planned_visits_due", "state", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default=VisitState.PLANNED)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("planned_visits.id"))
+
+
+class Instalment(Base):
+    """Scheduled collections of a contract invoice. Whether one is paid is derived
+    from the receipts on the invoice (cumulative), never stored."""
+
+    __tablename__ = "instalments"
+    __table_args__ = (UniqueConstraint("invoice_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    seq: Mapped[int] = mapped_column(SmallInteger)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)

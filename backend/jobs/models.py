@@ -44,6 +44,7 @@ class Job(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"), index=True)
     covers_labour: Mapped[bool] = mapped_column(Boolean, default=False)
     covers_parts: Mapped[bool] = mapped_column(Boolean, default=False)
     problem: Mapped[str] = mapped_column(Text, default="")

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 import backend.models  # noqa: F401  (registers every table)
-from backend.db import Base, make_engine
+from backend.db import Base, UTCDateTime, make_engine
 from backend.settings import Settings
 
 config = context.config
@@ -33,10 +33,18 @@ def run_online() -> None:
     engine.dispose()
 
 
+def _render_item(type_, obj, autogen_context):
+    """Write our UTCDateTime as the plain column type it stores as."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
