@@ -97,6 +97,7 @@ def _operation(route: Route, book: SchemaBook, upload_types: tuple[str, ...]) ->
                         "type": "object",
                         "required": ["file"],
                         "properties": {"file": {"type": "string", "format": "binary"}},
+                        "additionalProperties": False,
                     },
                     "encoding": {"file": {"contentType": ", ".join(upload_types) or "application/octet-stream"}},
                 }

@@ -156,8 +156,12 @@ def _no_constant(name: str) -> Any:
 
 
 def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    try:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed back (e.g. in an unknown field's name)
+        body = json.dumps(data, separators=(",", ":")).encode("ascii")
     return web.Response(
-        body=json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        body=body,
         status=status,
         content_type="application/json",
         headers=headers,

@@ -97,6 +97,8 @@ class Str(_Opts, Field):
     def parse(self, value: Any, where: str) -> str:
         if not isinstance(value, str):
             raise refuse(where, "must be a string")
+        if "\x00" in value or not _encodable(value):
+            raise refuse(where, "contains characters that are not text")
         text = value.strip()
         if len(text) < self.min_len:
             raise refuse(where, f"needs at least {self.min_len} character(s)")
@@ -113,6 +115,14 @@ class Str(_Opts, Field):
         if self.pattern:
             out["pattern"] = self.pattern
         return out
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800" sent as a JSON escape
+        return False
+    return True
 
 
 class Ref(Str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from backend.errors import DomainError, ErrorCode
 
@@ -46,7 +47,7 @@ async def read_upload(request: web.Request, *, field: str, max_bytes: int) -> Up
                     raise too_large(max_bytes)
             content_type = (part.headers.get("Content-Type") or "application/octet-stream").split(";")[0].strip()
             found = Upload(part.filename or "bill", content_type.lower(), bytes(data))
-    except (ValueError, AssertionError, RuntimeError) as exc:  # aiohttp's words for a broken multipart body
+    except (HttpProcessingError, ValueError, AssertionError, RuntimeError) as exc:  # a broken multipart body
         raise DomainError(ErrorCode.MALFORMED, f"the multipart body is malformed: {exc}") from None
     if found is None:
         raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: is required", field=field)
