@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+import backend.models  # noqa: F401  (every area's tables, so cross-area foreign keys resolve)
 from backend.api.keys import LOGIN_FAILURES, OPENAPI, SETTINGS, UOW
 from backend.api.middleware import bearer_auth, json_errors
 from backend.api.openapi import build_document
