@@ -121,14 +121,14 @@ ensure_venv() {
 setup_venv() {
     [[ -f pyproject.toml ]] || die "pyproject.toml not found in $ROOT"
     ensure_venv ".venv" "$VENV" 3.11 "$(hash_of pyproject.toml)" \
-        "the project and its test extras (pip install -e '.[test]')" "5 min" \
+        "the project and its test extras (pip install -e '.[test]')" "3-5 min" \
         -e ".[test]"
 }
 
 setup_rasa() {
     [[ -f "$RASA_REQS" ]] || die "$RASA_REQS not found"
     ensure_venv ".venv-rasa" "$VENV_RASA" 3.10 "$(hash_of "$RASA_REQS")" \
-        "Rasa ($(grep -v '^#' "$RASA_REQS" | xargs))" "90 s" \
+        "Rasa ($(grep -v '^#' "$RASA_REQS" | xargs))" "2-4 min" \
         -r "$RASA_REQS"
 }
 

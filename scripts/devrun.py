@@ -218,8 +218,10 @@ class Supervisor:
             health = f"  (health: {proc.entry.ready_url})" if proc.entry.ready_url else ""
             lines.append(f"  {proc.entry.name:<{self.width}}  {url or '-'}{health}")
         if logins_file.is_file():
-            lines += ["", f"Demo logins (from {logins_file}):"]
-            lines += ["  " + line for line in logins_file.read_text().splitlines()]
+            logins = logins_file.read_text().splitlines()
+            if not (logins and logins[0].rstrip().endswith(":")):
+                logins.insert(0, "Demo logins:")
+            lines += ["", logins[0]] + ["  " + line for line in logins[1:]]
         else:
             lines += ["", f"(no demo logins: {logins_file} does not exist)"]
         lines += ["", f"Logs: {self.log_dir}/<name>.log     Stop: Ctrl-C", rule]
