@@ -6,8 +6,7 @@ from backend.api.routing import Route
 
 
 def all_routes() -> list[Route]:
-    from backend.api.routes import auth, billing, catalog, intake, jobs, ledger, meta, users
+    from backend.api.routes import auth, billing, catalog, customers, intake, jobs, ledger, meta, users
 
-    tables = [meta.routes, auth.routes, users.routes, catalog.routes, intake.routes, jobs.routes, billing.routes,
-              ledger.routes]
-    return [route for table in tables for route in table.routes]
+    tables = [meta, auth, users, customers, catalog, intake, jobs, billing, ledger]
+    return [route for table in tables for route in table.routes.routes]

@@ -60,6 +60,7 @@ FORBIDDEN = [
     ("asha", "GET", "/api/ledger/statements/customer/{ravi}", None),
     ("asha", "GET", "/api/ledger/outstanding?party_id={ravi}", None),
     ("ravi", "GET", "/api/ledger/statements/customer/{asha}", None),
+    ("ravi", "GET", "/api/customers/{asha}", None),
     # a technician passing a bill, billing, taking money, raising requests
     ("tech1", "POST", "/api/expense-lines/{line}/decision", {"passed": True}),
     ("tech1", "POST", "/api/jobs/{asha_job}/bill", None),
@@ -139,4 +140,6 @@ def test_lists_hold_only_ones_own(shared_api: Api, refs: dict) -> None:
     requests_ = api.ok("GET", f"/api/requests?customer_id={refs['asha']}", who="ravi")
     assert requests_ and {r["customer_id"] for r in requests_} == {refs["ravi"]}
     assert {j["technician_name"] for j in api.ok("GET", "/api/jobs", who="tech2")} == {"Tech2"}
+    notices = api.ok("GET", f"/api/notifications?customer_id={refs['asha']}&limit=500", who="ravi")
+    assert notices and not any(refs["asha_job"] in str(n["payload"]) for n in notices)
     assert {a["technician_id"] for a in api.ok("GET", "/api/advances", who="tech2")} <= {api.world.tech2}

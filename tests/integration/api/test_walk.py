@@ -179,6 +179,12 @@ def test_covered_and_billable_jobs_from_request_to_settled_receipt(api: Api) -> 
     stock = {p["sku"]: p["stock_qty"] for p in api.ok("GET", "/api/parts", who="agent")}
     assert (D(stock["P-PUMP"]), D(stock["P-FILTER"])) == (D(2), D(2))
 
+    # --- every "customer informed" of the card is in the outbox --------------------------
+    told = {n["event"] for n in api.ok("GET", "/api/notifications?limit=200", who="asha")}
+    assert {"appointment_confirmed", "technician_confirmed", "technician_arrived", "job_resolved", "final_bill",
+            "payment_received"} <= told
+    assert api.ok("GET", f"/api/customers/{w.cust_a}", who="asha")["name"] == "Asha Mehta"
+
     # --- the whole journey of the billable request is recorded ---------------------------
     journey = api.ok("GET", f"/api/requests/{billable['number']}", who="asha")["journey"]
     job_moves = [s["to_state"] for s in journey if s["entity"] == "job" and s["from_state"] != s["to_state"]]

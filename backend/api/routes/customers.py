@@ -1,0 +1,27 @@
+"""Customers with their sites and contacts, and the notices the system sent them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, ident
+from backend.api.routing import Call, RouteTable
+from backend.api.schema import Int, returns
+from backend.customers import service as customers
+from backend.notifications import service as notifications
+
+routes = RouteTable("customers")
+
+
+@routes.get("/api/customers/{customer_id}", "A customer with sites and contacts (a customer sees only themself)",
+            params=ident("customer_id", "customer"), response=returns(customers.get_customer),
+            roles=CUSTOMER_AND_STAFF)
+async def get_customer(call: Call) -> Any:
+    return await call(customers.get_customer, customer_id=call.path["customer_id"])
+
+
+@routes.get("/api/notifications", "Notices written to the outbox, newest first (each 'customer informed')",
+            query={"customer_id": Int(nullable=True), "limit": Int(maximum=500, default=50)},
+            response=returns(notifications.list_notifications), roles=ALL_ROLES)
+async def list_notifications(call: Call) -> Any:
+    return await call(notifications.list_notifications, **call.query)
