@@ -52,6 +52,8 @@ run_logged() {
     local start=$SECONDS next=30 rc=0 pid last
     "$@" >"$log" 2>&1 </dev/null &
     pid=$!
+    # If we are stopped, stop the installer too (no stamp is written).
+    trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; exit 130' INT TERM
     while kill -0 "$pid" 2>/dev/null; do
         sleep 1
         if (( SECONDS - start >= next )) && kill -0 "$pid" 2>/dev/null; then
@@ -62,6 +64,7 @@ run_logged() {
         fi
     done
     wait "$pid" || rc=$?
+    trap - INT TERM
     if (( rc != 0 )); then
         printf '\n---- last lines of %s ----\n' "$log" >&2
         tail -n 40 "$log" >&2
