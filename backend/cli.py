@@ -38,14 +38,34 @@ def demo_data(settings: Settings) -> None:
         print("==> demo data already present (skipped)", flush=True)
 
 
+def daily_run(settings: Settings, days_before: int, horizon: int) -> int:
+    """Safe to run any number of times a day: nothing is sent or created twice."""
+    from backend.coverage.service import send_renewal_reminders
+    from backend.coverage.visits import schedule_due_visits
+
+    engine = _engine(settings)
+    uow = UnitOfWork(make_session_factory(engine))
+    renewals = send_renewal_reminders(uow, days_before=days_before)
+    visits = schedule_due_visits(uow, horizon_days=horizon)
+    engine.dispose()
+    print(f"renewal reminders: {len(renewals.reminded)}; expired: {len(renewals.expired)}; "
+          f"visit jobs created: {len(visits.jobs_created)}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply Alembic migrations to DATABASE_URL")
     sub.add_parser("demo-data", help="load the demo world once")
     sub.add_parser("setup-db", help="migrate, then load the demo world once")
+    daily = sub.add_parser("daily", help="the scheduled run: renewal reminders, expiries, planned visits due")
+    daily.add_argument("--days-before", type=int, default=30, help="remind this many days before a contract ends")
+    daily.add_argument("--horizon", type=int, default=14, help="turn visits due within this many days into jobs")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    if args.command == "daily":
+        return daily_run(settings, args.days_before, args.horizon)
     if args.command in ("migrate", "setup-db"):
         migrate(settings)
     if args.command in ("demo-data", "setup-db"):

@@ -19,6 +19,8 @@ PREFIXES: dict[str, str] = {
     "EC": "expense_claims",
     "CT": "contracts",
     "VO": "vouchers",
+    "SO": "service_orders",
+    "RO": "repair_orders",
 }
 
 _REF = re.compile(r"^\s*([A-Za-z]{2,3})[-\s]?0*(\d{1,9})\s*$")
@@ -50,12 +52,15 @@ def customer_of_reference(session: Session, reference: str) -> int | None:
     from backend.coverage.models import Contract
     from backend.intake.models import ServiceRequest, Ticket
     from backend.jobs.models import Job
+    from backend.orders.models import ServiceOrder
+    from backend.repairs.models import RepairOrder
 
     parsed = parse(reference)
     if not parsed:
         return None
     model = {
         "SR": ServiceRequest, "TK": Ticket, "JB": Job, "INV": Invoice, "RC": Receipt, "CT": Contract,
+        "SO": ServiceOrder, "RO": RepairOrder,
     }.get(parsed[0])
     if model is None:
         return None

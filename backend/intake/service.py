@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.catalog.models import Item
+from backend.catalog.models import Item, Product
+from backend.coverage.models import Contract
 from backend.customers.models import Customer, Site
 from backend.db import UnitOfWork, utcnow
 from backend.errors import DomainError, ErrorCode, invalid, not_found
@@ -22,7 +23,9 @@ from backend.intake.models import RequestKind, ServiceRequest, Ticket, TicketSta
 from backend.jobs.models import Job, JobState
 from backend.lifecycle import Lifecycle
 from backend.notifications.outbox import notify
+from backend.orders.models import ServiceOrder
 from backend.references import assign_number, parse
+from backend.repairs.models import RepairOrder
 
 WANTS = ("question", "service", "contract", "order", "repair")
 CHANNELS = ("chat", "portal", "website", "phone", "email", "api", "mobile", "walk_in", "system")
@@ -62,6 +65,9 @@ class RequestView:
     created_at: datetime
     created: bool = True
     journey: list[JourneyStep] | None = None
+    contract_number: str | None = None
+    order_number: str | None = None
+    repair_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,9 +103,14 @@ def raise_request(
     site_id: int | None = None,
     preferred_at: datetime | None = None,
     idempotency_key: str | None = None,
+    contract_type: str = "AMC",
 ) -> RequestView:
     """Classify a request into a ticket, a covered job, a contract inquiry,
-    a one-time paid order or a repair, and start that process."""
+    a one-time paid order or a repair, and start that process.
+
+    ``want="service"`` without cover becomes a job billed after the visit
+    (pay-after); ``want="order"`` is the counter's one-time service order,
+    invoiced before the work (process D)."""
     customer_id = _customer_for(actor, customer_id)
     problem = (problem or "").strip()
     if want not in WANTS:
@@ -117,7 +128,8 @@ def raise_request(
                 existing = s.scalar(select(ServiceRequest).where(ServiceRequest.idempotency_key == idempotency_key))
                 if existing is not None:
                     return _replay(s, existing, customer_id)
-            return _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at, idempotency_key)
+            return _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at, idempotency_key,
+                           contract_type)
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -145,7 +157,7 @@ def _replay(s: Session, existing: ServiceRequest, customer_id: int) -> RequestVi
     return _view(s, existing, created=False)
 
 
-def _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at, key) -> RequestView:
+def _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at, key, contract_type) -> RequestView:
     if s.get(Customer, customer_id) is None:
         raise not_found("customer", customer_id)
     if site_id is not None:
@@ -177,6 +189,13 @@ def _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at,
         record(s, entity_type="ticket", entity_id=ticket.id, request_id=req.id, to_state=TicketState.OPEN, actor=actor)
         notify(s, event="ticket_opened", subject_type="ticket", subject_id=ticket.id, customer_id=customer_id,
                ticket=ticket.number)
+    elif kind == RequestKind.ORDER and want == "order":
+        from backend.orders.service import new_order
+
+        order = new_order(s, actor, customer_id=customer_id, description=problem, codes=[],
+                          item_id=req.item_id, site_id=req.site_id, request_id=req.id)
+        notify(s, event="request_received", subject_type="order", subject_id=order.id, customer_id=customer_id,
+               request=req.number, order=order.number)
     elif kind in (RequestKind.JOB, RequestKind.ORDER):
         job = Job(request_id=req.id, customer_id=customer_id, site_id=req.site_id, item_id=req.item_id,
                   contract_id=req.contract_id, covers_labour=req.covers_labour, covers_parts=req.covers_parts,
@@ -186,9 +205,20 @@ def _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at,
         record(s, entity_type="job", entity_id=job.id, request_id=req.id, to_state=JobState.NEW, actor=actor)
         notify(s, event="request_received", subject_type="job", subject_id=job.id, customer_id=customer_id,
                request=req.number, job=job.number, covered=bool(ent and ent.covered))
-    else:
-        notify(s, event="request_received", subject_type="request", subject_id=req.id, customer_id=customer_id,
-               request=req.number, kind=kind)
+    elif kind == RequestKind.CONTRACT:
+        from backend.coverage.service import start_inquiry
+
+        contract = start_inquiry(s, actor, customer_id=customer_id, type_code=contract_type,
+                                 item_ids=[item.id] if item else [], site_id=req.site_id, note=problem[:400])
+        req.contract_id = contract.id
+        notify(s, event="contract_inquiry_received", subject_type="contract", subject_id=contract.id,
+               customer_id=customer_id, request=req.number, contract=contract.number)
+    elif kind == RequestKind.REPAIR:
+        from backend.repairs.service import new_repair
+
+        product = s.get(Product, item.product_id).name if item else "item"
+        new_repair(s, actor, customer_id=customer_id, item_description=product, fault=problem, item=item,
+                   request_id=req.id)
     return _view(s, req, created=True)
 
 
@@ -210,19 +240,26 @@ def _view(s: Session, req: ServiceRequest, *, created: bool = True, journey: boo
     ent = None
     if req.kind in (RequestKind.JOB, RequestKind.ORDER, RequestKind.REPAIR, RequestKind.CONTRACT):
         ent = find_cover(s, s.get(Item, req.item_id) if req.item_id else None, req.created_at.date())
+    contract = s.get(Contract, req.contract_id) if req.kind == RequestKind.CONTRACT and req.contract_id else None
+    order = s.scalar(select(ServiceOrder).where(ServiceOrder.request_id == req.id).limit(1))
+    repair = s.scalar(select(RepairOrder).where(RepairOrder.request_id == req.id).limit(1))
     steps = None
     if journey:
+        mine = StateChange.request_id == req.id
+        if contract is not None:
+            mine = or_(mine, and_(StateChange.entity_type == "contract", StateChange.entity_id == contract.id))
         steps = [JourneyStep(c.entity_type, _ref_of(s, c), c.from_state, c.to_state, c.actor_role, c.channel, c.at, c.note)
-                 for c in s.scalars(select(StateChange).where(StateChange.request_id == req.id)
-                                    .order_by(StateChange.at, StateChange.id))]
+                 for c in s.scalars(select(StateChange).where(mine).order_by(StateChange.at, StateChange.id))]
     return RequestView(req.number, req.kind, req.customer_id, req.problem, req.channel, ent,
                        job.number if job else None, job.state if job else None,
                        ticket.number if ticket else None, ticket.state if ticket else None,
-                       req.created_at, created, steps)
+                       req.created_at, created, steps, contract.number if contract else None,
+                       order.number if order else None, repair.number if repair else None)
 
 
 def _ref_of(s: Session, change: StateChange) -> str | None:
-    model = {"request": ServiceRequest, "job": Job, "ticket": Ticket}.get(change.entity_type)
+    model = {"request": ServiceRequest, "job": Job, "estimate": Job, "ticket": Ticket, "contract": Contract,
+             "order": ServiceOrder, "repair": RepairOrder}.get(change.entity_type)
     if model is None:
         return None
     row = s.get(model, change.entity_id)

@@ -154,6 +154,10 @@ def cancel_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, reason: str) -> J
             require_role(actor, Role.CUSTOMER, *STAFF)
         _move(s, job, JobState.CANCELLED, actor, note=reason[:500])
         _tell_customer(s, job, "job_cancelled", reason=reason[:200])
+        if job.contract_id:
+            from backend.coverage.visits import on_visit_job_cancelled
+
+            on_visit_job_cancelled(s, job, actor)
         if job.technician_id:
             notify(s, event="job_cancelled", subject_type="job", subject_id=job.id, user_id=job.technician_id,
                    job=job.number)
@@ -210,7 +214,7 @@ def add_parts_used(uow: UnitOfWork, actor: Actor, *, job_ref: str, part_sku: str
 def billable_lines(s: Session, job: Job) -> list[LineInput]:
     """What the cover does not include: labour (visit charge) and parts."""
     lines: list[LineInput] = []
-    if not job.covers_labour:
+    if not job.covers_labour and not job.order_id:  # an order's labour was invoiced up front (D)
         charge = s.scalar(select(ServiceCharge).where(ServiceCharge.code == VISIT_CHARGE))
         if charge is None:
             raise DomainError(ErrorCode.NOT_FOUND, "the price list has no VISIT charge; an admin must add it")
@@ -221,8 +225,11 @@ def billable_lines(s: Session, job: Job) -> list[LineInput]:
     return lines
 
 
-def resolve_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, service_notes: str) -> JobView:
-    """B6: service done; what lies outside the cover becomes the estimate the customer sees."""
+def resolve_job(
+    uow: UnitOfWork, actor: Actor, *, job_ref: str, service_notes: str, partly_done: bool = False,
+) -> JobView:
+    """B6: service done; what lies outside the cover becomes the estimate the
+    customer sees. A planned contract visit left ``partly_done`` carries over."""
     notes = (service_notes or "").strip()
     if not notes or len(notes) > 4000:
         raise invalid("describe the service provided (1 to 4000 characters)", field="service_notes")
@@ -235,7 +242,20 @@ def resolve_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, service_notes: s
         job.estimate_amount = total
         job.estimate_state = EstimateState.PENDING if total > 0 else EstimateState.NONE
         _tell_customer(s, job, "job_resolved", estimate=str(total))
+        _after_resolution(s, job, actor, partly_done)
         return job_view(s, job)
+
+
+def _after_resolution(s: Session, job: Job, actor: Actor, partly_done: bool) -> None:
+    """What a resolved job completes elsewhere: a contract visit (C7), a service order (D)."""
+    if job.contract_id:
+        from backend.coverage.visits import on_visit_job_resolved
+
+        on_visit_job_resolved(s, job, actor, partly_done=partly_done)
+    if job.order_id:
+        from backend.orders.service import on_order_job_resolved
+
+        on_order_job_resolved(s, job, actor)
 
 
 # --- B7 estimate and feedback (customer) ---------------------------------------

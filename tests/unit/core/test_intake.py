@@ -46,10 +46,14 @@ def test_another_customers_serial_looks_unknown(uow, world):
 def test_a_request_becomes_exactly_one_thing(uow, world, want, serial, kind):
     view = intake.raise_request(uow, world.alice, want=want, serial=serial, problem="Help please")
     assert view.kind == kind and view.number.startswith("SR-")
-    assert (view.job_number is not None) == (kind in ("job", "order"))
+    assert (view.job_number is not None) == (kind == "job" or (kind == "order" and want == "service"))
     assert (view.ticket_number is not None) == (kind == "ticket")
+    assert (view.order_number is not None) == (want == "order")
+    assert (view.contract_number is not None) == (want == "contract")
+    assert (view.repair_number is not None) == (want == "repair")
     with uow() as s:
-        assert s.scalar(select(func.count(Notification.id)).where(Notification.customer_id == world.alice.customer_id)) == 1
+        notices = s.scalar(select(func.count(Notification.id)).where(Notification.customer_id == world.alice.customer_id))
+    assert notices == 1  # the customer is told once what happens next
 
 
 def test_the_same_idempotency_key_never_creates_two_requests(uow, world):
