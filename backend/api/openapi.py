@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.api.responses import SchemaBook
 from backend.api.routing import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, Route
-from backend.api.schema import SchemaBook
 
 ERROR_STATUSES = {
     400: "Malformed request (e.g. the body is not JSON)",

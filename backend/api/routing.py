@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from decimal import Decimal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from backend.api.keys import ACTOR, AUTH_ERROR, SETTINGS, UOW
-from backend.api.schema import MISSING, Field, Obj, Str, refuse, to_json
+from backend.api.responses import to_json
+from backend.api.schema import MISSING, Field, Obj, Str, refuse
 from backend.errors import DomainError, ErrorCode
 from backend.identity.actor import Actor
 

@@ -6,7 +6,17 @@ from backend.api.routing import Route
 
 
 def all_routes() -> list[Route]:
-    from backend.api.routes import auth, billing, catalog, customers, intake, jobs, ledger, meta, users
+    from backend.api.routes import (
+        auth,
+        billing,
+        catalog,
+        customers,
+        intake,
+        jobs,
+        ledger,
+        meta,
+        users,
+    )
 
     tables = [meta, auth, users, customers, catalog, intake, jobs, billing, ledger]
     return [route for table in tables for route in table.routes.routes]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.api.responses import returns
 from backend.api.routes.common import CUSTOMER_AND_STAFF, INVOICE_REF, STAFF
 from backend.api.routing import Call, RouteTable
-from backend.api.schema import Date, Enum, Int, Money, Obj, Str, returns
+from backend.api.schema import Date, Enum, Int, Money, Obj, Str
 from backend.billing import service as billing
 
 routes = RouteTable("billing")

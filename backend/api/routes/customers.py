@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.api.responses import returns
 from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, ident
 from backend.api.routing import Call, RouteTable
-from backend.api.schema import Int, returns
+from backend.api.schema import Int
 from backend.customers import service as customers
 from backend.notifications import service as notifications
 

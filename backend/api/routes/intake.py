@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, NOTE, REQUEST_REF, STAFF, TICKET_REF
+from backend.api.responses import returns
+from backend.api.routes.common import (
+    ALL_ROLES,
+    CUSTOMER_AND_STAFF,
+    NOTE,
+    REQUEST_REF,
+    STAFF,
+    TICKET_REF,
+)
 from backend.api.routing import Call, RouteTable
-from backend.api.schema import Date, DateTime, Enum, Int, Obj, Str, returns
+from backend.api.schema import Date, DateTime, Enum, Int, Obj, Str
 from backend.intake import service as intake
 
 routes = RouteTable("intake")

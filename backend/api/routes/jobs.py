@@ -6,9 +6,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, JOB_REF, STAFF, ident
+from backend.api.responses import returns
+from backend.api.routes.common import (
+    ALL_ROLES,
+    CUSTOMER_AND_STAFF,
+    JOB_REF,
+    STAFF,
+    ident,
+)
 from backend.api.routing import Call, RouteTable
-from backend.api.schema import Arr, Bool, Date, DateTime, Enum, Int, Money, Obj, Qty, Str, returns
+from backend.api.schema import (
+    Arr,
+    Bool,
+    Date,
+    DateTime,
+    Enum,
+    Int,
+    Money,
+    Obj,
+    Qty,
+    Str,
+)
 from backend.api.uploads import read_upload
 from backend.jobs import expenses
 from backend.jobs import service as jobs

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.api.responses import returns
 from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, STAFF
 from backend.api.routing import Call, RouteTable
-from backend.api.schema import Date, Enum, Int, returns
+from backend.api.schema import Date, Enum, Int
 from backend.ledger import service as ledger
 
 routes = RouteTable("ledger")

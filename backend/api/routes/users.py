@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.api.responses import returns
 from backend.api.routing import Call, RouteTable
-from backend.api.schema import Enum, Int, Obj, Str, returns
+from backend.api.schema import Enum, Int, Obj, Str
 from backend.identity import service as identity
 
 ROLES = ("customer", "agent", "technician", "manager", "admin")

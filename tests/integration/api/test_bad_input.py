@@ -3,8 +3,6 @@ offending field where there is one), and the database is exactly as before."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from .conftest import UPLOAD_LIMIT, Api, snapshot

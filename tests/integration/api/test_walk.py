@@ -93,11 +93,11 @@ def test_covered_and_billable_jobs_from_request_to_settled_receipt(api: Api) -> 
     invoice = api.ok("GET", f"/api/invoices/{b_inv}", who="asha")
     assert (invoice["subtotal"], invoice["tax"], invoice["total"], invoice["outstanding"]) == (
         "1000.00", "180.00", "1180.00", "1180.00")
-    assert sorted((l["kind"], l["qty"], l["amount"], l["tax"]) for l in invoice["lines"]) == [
+    assert sorted((x["kind"], x["qty"], x["amount"], x["tax"]) for x in invoice["lines"]) == [
         ("labour", "1.00", "500.00", "90.00"), ("part", "2.00", "500.00", "90.00")]
     c_inv = api.ok("POST", f"/api/jobs/{cjob}/bill", who="agent")["invoice_number"]
     c_invoice = api.ok("GET", f"/api/invoices/{c_inv}", who="agent")
-    assert (c_invoice["total"], [l["kind"] for l in c_invoice["lines"]]) == ("141.60", ["part"])
+    assert (c_invoice["total"], [line["kind"] for line in c_invoice["lines"]]) == ("141.60", ["part"])
 
     # --- B11: a follow-up, and what is outstanding before any payment -------------------
     api.ok("POST", f"/api/invoices/{b_inv}/follow-ups", who="agent", status=201,
@@ -130,7 +130,7 @@ def test_covered_and_billable_jobs_from_request_to_settled_receipt(api: Api) -> 
 
     # --- the customer's statement, line by line ------------------------------------------
     st = api.ok("GET", f"/api/ledger/statements/customer/{w.cust_a}", who="asha")
-    assert [(l["kind"], l["debit"], l["credit"], l["balance"]) for l in st["lines"]] == [
+    assert [(line["kind"], line["debit"], line["credit"], line["balance"]) for line in st["lines"]] == [
         ("sales", "1180.00", "0.00", "1180.00"),
         ("sales", "141.60", "0.00", "1321.60"),
         ("receipt", "0.00", "700.00", "621.60"),
@@ -142,7 +142,7 @@ def test_covered_and_billable_jobs_from_request_to_settled_receipt(api: Api) -> 
 
     # --- the technician's statement: advance out, passed bills back, the rest recovered --
     tst = api.ok("GET", f"/api/ledger/statements/technician/{w.tech1}", who="tech1")
-    assert [(l["kind"], l["debit"], l["credit"]) for l in tst["lines"]] == [
+    assert [(line["kind"], line["debit"], line["credit"]) for line in tst["lines"]] == [
         ("advance", "1000.00", "0.00"), ("expense", "0.00", "300.00")]
     assert tst["closing"] == "700.00"
     api.ok("POST", f"/api/technicians/{w.tech1}/settlements", who="manager", status=201,
