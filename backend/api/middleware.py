@@ -7,6 +7,7 @@ import logging
 import uuid
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 
 from backend.api.keys import ACTOR, AUTH_ERROR, SETTINGS
 from backend.api.routing import json_response
@@ -81,6 +82,14 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
         code = HTTP_CODES.get(exc.status, ErrorCode.MALFORMED if exc.status < 500 else INTERNAL_ERROR)
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return json_response(error_body(code, exc.reason), status=exc.status, headers=headers)
+    except IntegrityError as exc:
+        # A constraint the core did not foresee, typically two writers racing
+        # for one unique value: the transaction rolled back, so retrying is safe.
+        log.warning("integrity error on %s %s: %s", request.method, request.path, exc.orig)
+        return json_response(
+            error_body(ErrorCode.CONFLICT, "the change clashed with another one and was not made; try again"),
+            status=409,
+        )
     except asyncio.CancelledError:
         raise
     except Exception:

@@ -150,6 +150,8 @@ async def read_json(request: web.Request) -> Any:
         return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise DomainError(ErrorCode.MALFORMED, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise DomainError(ErrorCode.MALFORMED, "the body is nested too deeply") from None
 
 
 def _no_constant(name: str) -> Any:

@@ -104,6 +104,8 @@ CASES = [
     # malformed and ill-typed bodies
     row("malformed JSON", "agent", "POST", "/api/jobs/{new}/schedule", 400, "malformed_request",
         data=b'{"technician_id": 1,', headers={"Content-Type": "application/json"}),
+    row("JSON nested too deeply", "agent", "POST", "/api/jobs/{new}/schedule", 400, "malformed_request",
+        data=b"[" * 100_000 + b"]" * 100_000, headers={"Content-Type": "application/json"}),
     row("missing body", "agent", "POST", "/api/jobs/{new}/schedule", 400, "malformed_request"),
     row("array body", "agent", "POST", "/api/jobs/{new}/schedule", 422, "invalid_input", "body", json=[1, 2]),
     row("unknown field", "asha", "POST", "/api/requests", 422, "invalid_input", "colour",
@@ -191,6 +193,20 @@ def test_an_unexpected_error_is_a_500_without_a_traceback(shared_api: Api, refs:
     assert "hunter2" not in r.text and "Traceback" not in r.text
     assert body["error"]["details"]["incident"] in caplog.text  # logged, with the traceback, for the operators
     assert "hunter2" in caplog.text
+
+
+def test_a_constraint_race_the_core_did_not_foresee_is_a_409(shared_api: Api, refs: dict, monkeypatch) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from backend.jobs import service as jobs
+
+    def racing(*args, **kwargs):
+        raise IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(jobs, "get_job", racing)
+    r = shared_api.get(f"/api/jobs/{refs['new']}", who="agent")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "conflict")
+    assert "UNIQUE" not in r.text
 
 
 def test_failed_logins_are_throttled(shared_api: Api) -> None:
