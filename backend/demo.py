@@ -15,7 +15,9 @@ from sqlalchemy import select
 from backend.catalog.models import Item, Part, Product, ServiceCharge
 from backend.coverage.models import Contract, CoveredItem
 from backend.customers.models import Contact, Customer, Site
+from backend.coverage.visits import plan_visits
 from backend.db import UnitOfWork
+from backend.references import assign_number
 from backend.identity.actor import Actor
 from backend.identity.models import Role, User
 from backend.identity.passwords import hash_password
@@ -121,12 +123,16 @@ def load(uow: UnitOfWork, *, today: date | None = None) -> list[DemoLogin]:
         item("MW25-2024-0050", "MW-25L", "C-0003", 400)
         for cust, type_code, items, number in [("C-0001", "CMC", [wm], 1), ("C-0001", "AMC", [ac], 2),
                                                ("C-0003", "AMC", [cafe_ac], 3)]:
-            ct = Contract(number=f"CT-{number:06d}", customer_id=customers[cust][0].id, type_code=type_code,
-                          starts_on=today - timedelta(days=120), ends_on=today + timedelta(days=245), status="active")
+            ct = Contract(customer_id=customers[cust][0].id, type_code=type_code, site_id=customers[cust][1].id,
+                          starts_on=today - timedelta(days=120), ends_on=today + timedelta(days=245), status="active",
+                          value=Decimal("6000.00") if type_code == "AMC" else Decimal("9500.00"),
+                          visits_per_year=4, instalments=2)
             s.add(ct)
-            s.flush()
+            assign_number(s, ct, "CT")
             for it in items:
                 s.add(CoveredItem(contract_id=ct.id, item_id=it.id))
+            s.flush()
+            plan_visits(s, ct)
     _history(uow, today)
     return LOGINS
 
@@ -159,3 +165,21 @@ def _history(uow: UnitOfWork, today: date) -> None:
     jobs.confirm_job(uow, tech, job_ref=billable.job_number)
     intake.raise_request(uow, ravi, want="question", problem="How often should the refrigerator be defrosted?",
                          idempotency_key="demo-3")
+    from backend.coverage import service as contracts
+    from backend.coverage.visits import schedule_due_visits
+    from backend.orders import service as orders
+    from backend.repairs import service as repairs
+
+    schedule_due_visits(uow, as_of=today, horizon_days=30)  # the delivery plan's next visits become jobs
+    cafe = actor("orders@greenleafcafe.example", "portal")
+    inquiry = intake.raise_request(uow, cafe, want="contract", serial="MW25-2024-0050", contract_type="CMC",
+                                   problem="Please quote a CMC for our microwave.", idempotency_key="demo-4")
+    contracts.send_offer(uow, agent, contract_ref=inquiry.contract_number, amount="3200", starts_on=today,
+                         ends_on=today + timedelta(days=364), visits_per_year=2, instalments=1, type_code="CMC")
+    repair = intake.raise_request(uow, ravi, want="repair", serial="TV55-2020-0100",
+                                  problem="Brought in: the screen flickers after ten minutes.", idempotency_key="demo-5")
+    repairs.assign_repair(uow, agent, repair_ref=repair.repair_number, technician_id=ids["tech2@fieldserv.test"][0])
+    order = orders.create_service_order(uow, agent, customer_id=ids["asha@example.com"][1],
+                                        description="Wall-mount installation of a second AC unit",
+                                        lines=[{"code": "VISIT", "qty": 2}])
+    orders.invoice_service_order(uow, agent, order_ref=order.number)
