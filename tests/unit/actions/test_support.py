@@ -1,0 +1,115 @@
+"""Handoff, stopping a form, and the knowledge base."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from actions import runtime, support
+from tests.unit.actions.helpers import make_tracker, responses, run, said, slot_events
+
+
+def _payloads(out) -> list[dict]:
+    return [m["custom"] for m in out.messages if m.get("custom")]
+
+
+def test_a_customer_asking_for_a_person_pauses_the_bot(world):
+    tracker = make_tracker({"requested_slot": "product"}, intent="request_human", active_loop="service_request_form")
+    events, out = run(support.ActionHandoff(), tracker)
+    assert responses(out) == ["utter_handoff"]
+    assert _payloads(out) == [{"handoff": {"reason": "customer_request", "requested_by": "customer"}}]
+    kinds = [e["event"] for e in events]
+    assert kinds[-1] == "pause" and "active_loop" in kinds
+    assert slot_events(events)["requested_slot"] is None
+
+
+def test_repeated_fallback_is_the_bots_request(world):
+    events, out = run(support.ActionHandoff(), make_tracker(intent="nlu_fallback"))
+    assert responses(out) == ["utter_handoff_after_fallbacks"]
+    assert _payloads(out) == [{"handoff": {"reason": "repeated_fallback", "requested_by": "bot"}}]
+    assert "active_loop" not in [e["event"] for e in events]
+
+
+def test_yes_to_an_offered_person_carries_the_reason(world):
+    tracker = make_tracker({"handoff_offered": True, "handoff_reason": "kb_no_answer"}, intent="affirm")
+    events, out = run(support.ActionHandoff(), tracker)
+    assert _payloads(out) == [{"handoff": {"reason": "kb_no_answer", "requested_by": "customer"}}]
+    assert slot_events(events)["handoff_offered"] is False
+
+
+def test_no_to_an_offered_person(world):
+    events, out = run(support.ActionDeclineHandoff(), make_tracker({"handoff_offered": True}, intent="deny"))
+    assert responses(out) == ["utter_handoff_declined"]
+    assert slot_events(events)["handoff_offered"] is False
+    assert "pause" not in [e["event"] for e in events]
+
+
+def test_stop_forgets_the_form(world):
+    events, out = run(support.ActionStopForm(), make_tracker({"product": "AC"}, intent="stop",
+                                                            active_loop="service_request_form"))
+    assert responses(out) == ["utter_form_stopped"]
+    assert slot_events(events)["product"] is None
+    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+
+
+def test_without_a_knowledge_base_the_bot_says_so_and_offers_a_person(world):
+    events, out = run(support.ActionSearchKnowledge(), make_tracker(intent="ask_knowledge", text="how do I descale"))
+    assert responses(out) == ["utter_kb_unavailable"]
+    assert slot_events(events) == {"handoff_offered": True, "handoff_reason": "kb_unavailable"}
+
+
+def test_a_missing_index_folder_is_unavailable_too(world, tmp_path):
+    from kb.encoder import HashingEncoder
+    from kb.search import Searcher
+
+    runtime.get().searcher_factory = lambda: Searcher(tmp_path / "no-index", HashingEncoder())
+    _, out = run(support.ActionSearchKnowledge(), make_tracker(intent="ask_knowledge", text="descale a geyser"))
+    assert responses(out) == ["utter_kb_unavailable"]
+
+
+@dataclass
+class FakeHit:
+    title: str
+    text: str
+    dense_score: float
+
+
+@dataclass
+class FakeResult:
+    hits: list
+    confident: bool
+    reason: str
+
+    @property
+    def best(self):
+        return self.hits[0] if self.confident and self.hits else None
+
+
+@dataclass
+class FakeSearcher:
+    result: FakeResult
+    threshold: float = 0.5
+    asked: list = field(default_factory=list)
+
+    def search(self, query, **kwargs):
+        self.asked.append((query, kwargs))
+        return self.result
+
+
+def test_a_confident_answer_is_given_with_related_titles(world):
+    hits = [FakeHit("Descaling a geyser", "Switch off, drain, ...", 0.8), FakeHit("Geyser safety", "...", 0.6),
+            FakeHit("Unrelated", "...", 0.1)]
+    searcher = FakeSearcher(FakeResult(hits, True, "ok"))
+    runtime.get().searcher_factory = lambda: searcher
+    events, out = run(support.ActionSearchKnowledge(), make_tracker(intent="ask_knowledge", text="descale geyser"))
+    assert responses(out) == ["utter_kb_answer", "utter_kb_more", "utter_kb_was_it_helpful"]
+    assert said(out, "utter_kb_answer")["kb_title"] == "Descaling a geyser"
+    assert searcher.asked[0][0] == "descale geyser"
+    assert slot_events(events)["handoff_offered"] is False
+
+
+def test_an_unsure_answer_is_not_given(world):
+    searcher = FakeSearcher(FakeResult([FakeHit("Maybe", "...", 0.2)], False, "low_confidence"))
+    runtime.get().searcher_factory = lambda: searcher
+    events, out = run(support.ActionSearchKnowledge(), make_tracker(intent="nlu_fallback", text="blorp"))
+    assert responses(out) == ["utter_kb_no_answer"]
+    assert slot_events(events)["handoff_reason"] == "kb_no_answer"
