@@ -10,13 +10,16 @@ def all_routes() -> list[Route]:
         auth,
         billing,
         catalog,
+        contracts,
         customers,
         intake,
         jobs,
         ledger,
         meta,
+        orders,
+        repairs,
         users,
     )
 
-    tables = [meta, auth, users, customers, catalog, intake, jobs, billing, ledger]
+    tables = [meta, auth, users, customers, catalog, intake, jobs, contracts, orders, repairs, billing, ledger]
     return [route for table in tables for route in table.routes.routes]
