@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
@@ -40,7 +41,7 @@ log = logging.getLogger("livechat.hub")
 CUSTOMERS = "/"
 AGENTS = "/agent"
 ALL_AGENTS = "agents"
-HANDOFF_REASONS = {r.value for r in HandoffReason}
+BOT_REASON = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 def conv_room(conversation_id: int) -> str:
@@ -73,8 +74,6 @@ def customer_echo(m: MessageView) -> dict[str, Any]:
 
 def utterance_payload(u: dict[str, Any]) -> dict[str, Any] | None:
     rest = {k: v for k, v in u.items() if k != "text"}
-    if "quick_replies" in rest and not rest["quick_replies"]:
-        del rest["quick_replies"]
     return rest or None
 
 
@@ -214,7 +213,7 @@ class Hub:
                 await self.to_customer(view.id, "typing", {"on": True, "who": "bot"})
                 try:
                     if view.resume_pending:
-                        await self.rasa.resume(view.session_id)
+                        await self.rasa.resume(view.session_id, new_session=self.settings.rasa_new_session)
                         await self.db(conv.mark_resumed, conversation_id=view.id)
                     turn = await self.rasa.send(view.session_id, text, metadata)
                 except RasaUnavailable as exc:
@@ -230,8 +229,8 @@ class Hub:
                         if stored.message is not None and not stored.duplicate:
                             await self.deliver(stored.message)
                 if turn.handoff is not None:
-                    reason = str(turn.handoff.get("reason") or HandoffReason.ASKED)
-                    await self.hand_off(view.id, reason if reason in HANDOFF_REASONS else HandoffReason.ASKED,
+                    reason = str(turn.handoff.get("reason") or "")
+                    await self.hand_off(view.id, reason if BOT_REASON.match(reason) else HandoffReason.ASKED,
                                         from_bot=True)
         finally:
             if not lock.locked() and self._bot_locks.get(view.id) is lock:
@@ -258,7 +257,7 @@ class Hub:
         if resume:  # the bot paused itself for the handoff that did not happen
             view = await self.db(conv.get_conversation, conversation_id=conversation_id)
             try:
-                await self.rasa.resume(view.session_id)
+                await self.rasa.resume(view.session_id, new_session=False)
             except RasaUnavailable:
                 log.warning("conversation %s: could not resume the bot after hours", conversation_id)
 
@@ -277,7 +276,7 @@ class Hub:
 
     async def _resume_bot(self, view: ConversationView) -> None:
         try:
-            await self.rasa.resume(view.session_id)
+            await self.rasa.resume(view.session_id, new_session=self.settings.rasa_new_session)
         except RasaUnavailable:
             return  # resume_pending stays set; the next customer message retries first
         await self.db(conv.mark_resumed, conversation_id=view.id)

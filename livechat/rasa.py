@@ -107,16 +107,22 @@ class RasaClient:
             raise RasaUnavailable("the action server is unreachable")
         return convert_replies(replies)
 
-    async def resume(self, sender: str) -> None:
-        """Un-pause the tracker after an agent closed the chat."""
+    async def resume(self, sender: str, *, new_session: bool = True) -> None:
+        """Un-pause the tracker after an agent closed the chat and, by default,
+        start a fresh bot session (slots carried over): the bot's dialogue
+        state from before the handoff is stale, and without it a trained bot
+        may just listen to the next "hello"."""
         await self.start()
-        url = f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker/events"
+        base = f"{self.base_url}/conversations/{quote(sender, safe='')}"
+        await self._post(f"{base}/tracker/events", {"event": "resume"}, "resume")
+        if new_session:
+            await self._post(f"{base}/execute", {"name": "action_session_start"}, "a new session")
+
+    async def _post(self, url: str, body: dict, what: str) -> None:
         try:
-            async with self._session.post(
-                url, json={"event": "resume"}, params={**self._params(), "include_events": "NONE"}
-            ) as resp:
+            async with self._session.post(url, json=body, params={**self._params(), "include_events": "NONE"}) as resp:
                 if resp.status >= 300:
-                    raise RasaUnavailable(f"Rasa answered HTTP {resp.status} to resume")
+                    raise RasaUnavailable(f"Rasa answered HTTP {resp.status} to {what}")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RasaUnavailable(f"Rasa is unreachable: {exc.__class__.__name__}") from exc
 

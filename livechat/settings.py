@@ -21,6 +21,7 @@ class HubSettings:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str | None = None
     rasa_timeout_s: float = 15.0
+    rasa_new_session: bool = True  # after close: resume the tracker and start a fresh bot session
     action_server_url: str | None = "http://127.0.0.1:5055"  # asked when Rasa replies with nothing
     redis_url: str | None = None  # set: several hub processes share rooms (AsyncRedisManager)
     redis_channel: str = "fieldserv-hub"
@@ -49,6 +50,7 @@ class HubSettings:
             rasa_url=env.get("RASA_URL", d.rasa_url).rstrip("/"),
             rasa_token=env.get("RASA_TOKEN") or None,
             rasa_timeout_s=float(env.get("RASA_TIMEOUT", d.rasa_timeout_s)),
+            rasa_new_session=env.get("RASA_NEW_SESSION_ON_CLOSE", "1") != "0",
             action_server_url=(env.get("ACTION_SERVER_URL", d.action_server_url or "") or None),
             redis_url=env.get("REDIS_URL") or None,
             redis_channel=env.get("HUB_REDIS_CHANNEL", d.redis_channel),

@@ -48,6 +48,7 @@ class FakeRasa:
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.resumed: list[str] = []
+        self.executed: list[tuple[str, str]] = []
         self.delay = 0.0
         self.runner: web.AppRunner | None = None
         self.url = ""
@@ -76,10 +77,16 @@ class FakeRasa:
             self.resumed.append(request.match_info["sender"])
         return web.json_response({"sender_id": request.match_info["sender"]})
 
+    async def execute(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.executed.append((request.match_info["sender"], body.get("name")))
+        return web.json_response({"tracker": {}, "messages": []})
+
     async def start(self) -> "FakeRasa":
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self.webhook)
         app.router.add_post("/conversations/{sender}/tracker/events", self.tracker_event)
+        app.router.add_post("/conversations/{sender}/execute", self.execute)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         port = free_port()
@@ -238,6 +245,11 @@ class Customer:
                 return last
             return None
         return await eventually(check, timeout=timeout, what=f"state {state} {extra}")
+
+    async def seen_state(self, state: str, *, timeout: float = 10.0) -> dict:
+        """Any handoff_state with this state so far (it may have moved on since)."""
+        return await eventually(lambda: next((d for d in self.states() if d["state"] == state), None),
+                                timeout=timeout, what=f"state {state} at some point")
 
     async def close(self) -> None:
         await self.sio.disconnect()

@@ -146,6 +146,7 @@ async def test_close_returns_the_chat_to_the_bot(hub, tokens, fake_rasa):
     await c.wait_text("Asha Rao closed the chat.", sender="system")
     await c.wait_state("closed")
     await eventually(lambda: fake_rasa.resumed == [c.session_id], what="resume sent to Rasa")
+    await eventually(lambda: fake_rasa.executed == [(c.session_id, "action_session_start")])
     ack = await c.say("one more question")
     assert ack["state"] == "bot"
     await c.wait_text("You said: one more question")
