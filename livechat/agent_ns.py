@@ -166,7 +166,9 @@ class AgentNamespace(socketio.AsyncNamespace):
     async def on_accept(self, sid, data=None):
         actor = self._actor(sid)
         _, cid = self._cid(data)
-        return {"conversation": (await self.hub.accept(actor, cid)).as_dict()}
+        view = await self.hub.accept(actor, cid)
+        await self.enter_room(sid, conv_room(cid))
+        return {"conversation": view.as_dict()}
 
     @guarded
     async def on_send(self, sid, data=None):

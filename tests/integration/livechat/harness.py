@@ -297,3 +297,61 @@ class Agent:
 
     async def close(self) -> None:
         await self.sio.disconnect()
+
+
+class HubProcess:
+    """``python -m livechat`` in its own process, as ``make run`` starts it."""
+
+    def __init__(self, port: int, env: dict[str, str], log_path) -> None:
+        import os
+
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = {**os.environ, **env, "HUB_HOST": "127.0.0.1", "HUB_PORT": str(port)}
+        self.log_path = log_path
+        self.proc = None
+
+    def start(self, timeout: float = 30.0) -> "HubProcess":
+        import subprocess
+        import sys
+        import urllib.request
+
+        from tests.integration.livechat.rasa_server import ROOT
+
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "livechat"], cwd=ROOT, env=self.env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the hub exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1) as resp:
+                    if resp.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the hub did not answer within {timeout} s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """Stop it hard, as a crash or a killed container would."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def hub_env(database_url: str, rasa_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url, "SECRET_KEY": SECRET, "RASA_URL": rasa_url, "ACTION_SERVER_URL": "",
+        "HUB_HOURS": "always", "HUB_KB_SEARCH": "0", "HUB_RATE_BURST": "100", "HUB_RATE_PER_S": "100",
+        "HUB_ASSIGN_TIMEOUT": "60", **extra,
+    }
