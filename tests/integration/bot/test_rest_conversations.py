@@ -1,0 +1,96 @@
+"""Whole conversations through Rasa's REST channel, with the real action
+server acting on a real (migrated SQLite) database.
+
+Needs the trained model (`make train`; `make test` trains first).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from backend.db import UnitOfWork, make_engine, make_session_factory
+from backend.identity.tokens import issue_token
+from backend.jobs import service as jobs
+from backend.jobs.models import JobState as S
+from tests.factories import BELT, build_world
+from tests.integration.bot.harness import MODEL, custom, start_bot, texts
+from tests.unit.core.flows import drive_to
+
+pytestmark = pytest.mark.rasa
+SECRET = "integration-secret"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, sqlite_template):
+    if not MODEL.exists():
+        pytest.skip(f"no trained model at {MODEL}: run `make train` (make test trains first)")
+    import shutil
+
+    folder = tmp_path_factory.mktemp("bot")
+    db = folder / "bot.sqlite3"
+    shutil.copy(sqlite_template, db)
+    url = f"sqlite:///{db}"
+    engine = make_engine(url)
+    uow = UnitOfWork(make_session_factory(engine))
+    world = build_world(uow)
+    bot = start_bot(folder, database_url=url, secret_key=SECRET)
+    yield bot, uow, world
+    bot.stop()
+    engine.dispose()
+
+
+def login(actor) -> dict:
+    return {"token": issue_token(SECRET, actor)}
+
+
+def test_a_customer_raises_a_request_and_checks_its_status(stack):
+    bot, uow, world = stack
+    me, who = "customer-1", login(world.alice)
+    assert "Which product" in texts(bot.say(me, "I want to raise a service request", who))
+    assert "serial number" in texts(bot.say(me, "washing machine", who))
+    assert "problem" in texts(bot.say(me, "WM-CMC-1", who))
+    assert "technician come" in texts(bot.say(me, "The drum does not spin", who))
+    assert "When would suit you" in texts(bot.say(me, "1 Elm St, second floor", who))
+    reply = texts(bot.say(me, "tomorrow 11am", who))
+    assert "Labour and parts are included" in reply and "Shall I raise the request" in reply
+    reply = texts(bot.say(me, "yes", who))
+    assert "Your request number is SR-" in reply and "job number is JB-" in reply
+    job_ref = reply.split("job number is ")[1].split()[0].rstrip(".")
+    assert jobs.get_job(uow, world.alice, job_ref=job_ref).covers_parts
+    reply = texts(bot.say(me, f"what is the status of {job_ref}", who))
+    assert f"{job_ref} is registered" in reply
+
+
+def test_an_anonymous_visitor_is_verified_before_seeing_a_status(stack):
+    bot, uow, world = stack
+    ref = drive_to(uow, world, S.SCHEDULED)
+    me = "visitor-1"
+    assert "mobile number or e-mail" in texts(bot.say(me, f"what is the status of {ref}"))
+    assert "don't match" in texts(bot.say(me, "bob@example.com"))
+    bot.say(me, ref)
+    reply = texts(bot.say(me, "alice@example.com"))
+    assert "you're verified" in reply and f"{ref}: a visit is booked" in reply
+
+
+def test_a_technician_reports_arrival_and_parts(stack):
+    bot, uow, world = stack
+    ref = drive_to(uow, world, S.RELEASED)
+    me, who = "technician-1", login(world.tech)
+    stock = jobs.stock_of(uow, sku=BELT[0])
+    assert "Which job's site" in texts(bot.say(me, "i have reached the site", who))
+    assert f"Arrival at {ref} recorded" in texts(bot.say(me, ref, who))
+    assert "Which part did you use" in texts(bot.say(me, "record parts used", who))
+    assert "How many" in texts(bot.say(me, BELT[0], who))
+    assert f"Recorded 1 x {BELT[0]} on {ref}" in texts(bot.say(me, "1", who))
+    assert jobs.stock_of(uow, sku=BELT[0]) == stock - Decimal(1)
+
+
+def test_a_handoff_pauses_the_bot(stack):
+    bot, _, world = stack
+    me = "customer-handoff"
+    messages = bot.say(me, "talk to a person", login(world.alice))
+    assert custom(messages) == [{"handoff": {"reason": "customer_request", "requested_by": "customer"}}]
+    assert bot.tracker(me)["paused"] is True
+    assert bot.say(me, "hello? anyone?") == []
