@@ -35,7 +35,7 @@ from .conftest import Api
 from .flows import job_in_state
 
 # A deeper run: SCHEMATHESIS_MAX_EXAMPLES=200 SCHEMATHESIS_BUDGET=60 SCHEMATHESIS_AS=tech1 pytest ...
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"))
 BUDGET = float(os.environ.get("SCHEMATHESIS_BUDGET", "4"))  # seconds per operation and mode
 LOGIN = os.environ.get("SCHEMATHESIS_AS", "admin")  # whose token: admin, agent, manager, tech1, asha...
 
