@@ -141,11 +141,12 @@ def record_receipt(
         raise invalid(f"unknown payment method '{method}'", field="method", allowed=sorted(METHODS))
     try:
         with uow() as s:
+            # Lock the invoice first: a concurrent retry waits here, then finds the receipt.
+            inv = load_invoice(s, actor, invoice_ref, lock=True)
             if idempotency_key:
                 existing = s.scalar(select(Receipt).where(Receipt.idempotency_key == idempotency_key))
                 if existing is not None:
                     return _replay(s, existing, invoice_ref, amount)
-            inv = load_invoice(s, actor, invoice_ref, lock=True)
             return _receive(s, actor, inv, amount, method, reference, received_on or date.today(), idempotency_key)
     except IntegrityError:
         if not idempotency_key:

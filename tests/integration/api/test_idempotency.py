@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import func, select
 
 from backend.billing.models import Receipt
@@ -85,14 +84,6 @@ def test_a_retried_payment_is_recorded_once(api: Api) -> None:
     assert snapshot(api.engine) == before
 
 
-# Known core defect on PostgreSQL: billing.record_receipt looks the key up
-# before it locks the invoice, so a concurrent retry that waited on the lock
-# finds nothing outstanding and answers 422 overpayment instead of replaying
-# the first receipt. Only one receipt is written either way.
-RACE_DEFECT = ("core: billing.record_receipt checks the Idempotency-Key before locking the invoice; "
-               "a concurrent retry gets 422 overpayment instead of the first receipt (one row is still written)")
-
-
 def test_concurrent_retries_of_a_payment_record_one_receipt(api: Api) -> None:
     invoice = _billed_invoice(api)
     token = api.token("agent")
@@ -107,7 +98,5 @@ def test_concurrent_retries_of_a_payment_record_one_receipt(api: Api) -> None:
     codes = sorted(r.status_code for r in responses)
     assert _count(api, Receipt.id) == 1  # never two payments, whatever the answers
     assert api.ok("GET", f"/api/invoices/{invoice}", who="agent")["state"] == "paid"
-    if codes != [200, 200, 201] and api.engine.dialect.name == "postgresql" and 422 in codes:
-        pytest.xfail(RACE_DEFECT)
     assert codes == [200, 200, 201], [r.text for r in responses]
     assert len({r.json()["number"] for r in responses}) == 1
