@@ -35,6 +35,7 @@ RAISE_BODY = Obj(
     serial=Str(max_len=60, nullable=True),
     site_id=Int(nullable=True),
     preferred_at=DateTime(nullable=True),
+    contract_type=Str(max_len=20, default="AMC", description="For want=contract: AMC, CMC, WARRANTY…"),
 )
 
 

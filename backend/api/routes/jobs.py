@@ -127,7 +127,10 @@ async def add_parts_used(call: Call) -> Any:
 
 
 @routes.post("/api/jobs/{job_ref}/resolve", "B6: service done; what the cover excludes becomes the estimate",
-             params=REF, body=Obj(service_notes=Str(max_len=4000)), response=returns(jobs.resolve_job), roles=TECH)
+             params=REF, body=Obj(service_notes=Str(max_len=4000),
+                                  partly_done=Bool(default=False, description="A contract visit left partly done "
+                                                                              "carries over to a new visit")),
+             response=returns(jobs.resolve_job), roles=TECH)
 async def resolve_job(call: Call) -> Any:
     return await call(jobs.resolve_job, job_ref=_job(call), **call.body)
 
