@@ -5,6 +5,7 @@ logins work and a request walks into the database."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -49,6 +50,17 @@ def test_python_m_backend_api_serves_the_demo_world(tmp_path) -> None:
         assert r.json()["kind"] == "job" and r.json()["entitlement"]["cover"] == "AMC"
         jobs = requests.get(f"{base}/api/jobs", headers=auth, timeout=30).json()
         assert r.json()["job_number"] in {j["number"] for j in jobs}
+        if shutil.which("jq") and shutil.which("curl"):  # the README's curl walk, as printed there
+            walk = subprocess.run(["bash", "scripts/walk_process_b.sh"], cwd=ROOT, capture_output=True, text=True,
+                                  env={**env, "API": base, "RUN": "1"}, timeout=300)
+            assert walk.returncode == 0, walk.stdout + walk.stderr
+            lines = dict((line[:34].strip(), line[34:].strip())
+                         for line in walk.stdout.splitlines())
+            assert lines["job"].startswith('{"state":"settled"')
+            assert lines["B12 same payment retried"].endswith('"created":false}')
+            assert '"invoice_outstanding":"0.00"' in lines["B12 receipt"]
+            assert '"total_credit":"767.00"' in lines["Asha's statement"]  # 650 capacitor + 18% tax, paid
+            assert lines["technician's statement"] == '{"closing":"150.00"}'
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=15)
