@@ -12,8 +12,10 @@
  * user_message, typing, business_hours, chat_error, leave_message, end_chat).
  * Every message a customer types gets a client id and stays in a local outbox
  * until the hub acknowledges that it is stored, so nothing is lost on a
- * network drop or a page reload. Text from the network is only ever inserted
- * with textContent, never as HTML.
+ * network drop or a page reload. The session id survives reloads; after a
+ * reload the page asks for the whole history (last_seq 0), after a network
+ * drop only for what it missed (last_seq = the last message shown). Text from
+ * the network is only ever inserted with textContent, never as HTML.
  */
 (function () {
   "use strict";
@@ -40,7 +42,7 @@
 
   // ---- state ---------------------------------------------------------------
   var sessionId = store.get("session", null);
-  var lastSeq = store.get("last_seq", 0);       // all messages up to here are shown
+  var lastSeq = 0;                               // all messages up to here are shown (this page)
   var outbox = store.get("outbox", []);          // [{client_id, message, title}] not yet stored
   var seen = {};                                 // seq -> element
   var socket = null, confirmed = false, typingTimer = null, myTyping = false;
@@ -72,13 +74,18 @@
     ".fsc-replies button{border:1px solid #0b6e4f;background:#fff;color:#0b6e4f;border-radius:16px;padding:6px 12px;",
     "cursor:pointer;font:inherit}",
     ".fsc-typing{padding:0 14px 6px;font-size:12px;color:#5c6b73;min-height:16px;background:#f7f8f9}",
-    ".fsc-form{display:flex;border-top:1px solid #dde1e4}",
-    ".fsc-form textarea{flex:1;border:0;padding:10px;font:inherit;resize:none;height:44px}",
-    ".fsc-form button{border:0;background:#0b6e4f;color:#fff;padding:0 16px;font:600 14px system-ui;cursor:pointer}",
+    ".fsc-panel .fsc-form{display:flex;flex-direction:row;border-top:1px solid #dde1e4;margin:0;padding:0;gap:0;",
+    "max-width:none;width:auto;background:#fff}",
+    ".fsc-panel .fsc-form textarea{flex:1;border:0;margin:0;padding:10px;font:inherit;resize:none;height:44px;",
+    "width:auto;max-width:none;border-radius:0;box-sizing:border-box}",
+    ".fsc-panel .fsc-form button{border:0;margin:0;background:#0b6e4f;color:#fff;padding:0 16px;border-radius:0;",
+    "font:600 14px system-ui,sans-serif;cursor:pointer;width:auto}",
+    ".fsc-panel,.fsc-panel *{box-sizing:border-box}",
+    ".fsc-full .fsc-close{display:none}",
     ".fsc-leave{display:none;flex-direction:column;gap:6px;padding:10px 12px;border-top:1px solid #dde1e4;background:#fffdf5}",
     ".fsc-leave.fsc-show{display:flex}.fsc-leave input,.fsc-leave textarea{font:inherit;padding:6px;border:1px solid #ccd}",
     ".fsc-leave button{align-self:flex-end;border:0;background:#0b6e4f;color:#fff;padding:6px 14px;border-radius:4px}",
-    ".fsc-end{background:none;border:0;color:#fff;text-decoration:underline;cursor:pointer;font-size:12px;display:none}",
+    ".fsc-head .fsc-end{background:none;border:0;color:#fff;text-decoration:underline;cursor:pointer;font-size:12px;display:none}",
     "@media (max-width:600px){.fsc-panel{right:0;bottom:0;width:100%;height:100%;max-height:100%;border-radius:0}",
     ".fsc-launch{right:12px;bottom:12px}}",
     ".fsc-full.fsc-panel{right:0;bottom:0;width:100%;height:100%;max-height:100%;border-radius:0}"
@@ -98,7 +105,7 @@
   panel.setAttribute("role", "dialog"); panel.setAttribute("aria-label", cfg.title);
   var head = el("div", "fsc-head"); var titleEl = el("b", null, cfg.title);
   var endBtn = el("button", "fsc-end", "End chat"); endBtn.type = "button";
-  var closeBtn = el("button", null, "\u00d7"); closeBtn.type = "button"; closeBtn.setAttribute("aria-label", "Close");
+  var closeBtn = el("button", "fsc-close", "\u00d7"); closeBtn.type = "button"; closeBtn.setAttribute("aria-label", "Close");
   head.appendChild(titleEl); head.appendChild(endBtn); head.appendChild(closeBtn);
   var status = el("div", "fsc-status", "Connecting\u2026"); status.setAttribute("aria-live", "polite");
   var net = el("div", "fsc-net", "Connection lost \u2014 reconnecting\u2026");
@@ -122,6 +129,7 @@
   function mount() {
     if (!cfg.fullscreen) document.body.appendChild(launch);
     document.body.appendChild(panel);
+    outbox.forEach(function (m) { renderMine(m.title || m.message, null, m.client_id); });
     if (cfg.open || cfg.fullscreen || store.get("open", false)) open();
   }
 
@@ -143,7 +151,6 @@
   function advance(seq) {
     if (seq === lastSeq + 1 || seq <= lastSeq) {
       while (seen[lastSeq + 1]) lastSeq++;
-      store.set("last_seq", lastSeq);
     }
   }
 
@@ -256,7 +263,7 @@
       socket.on("session_confirm", function (id) {
         if (id !== sessionId) {
           if (sessionId) { log.textContent = ""; seen = {}; }
-          sessionId = id; store.set("session", id); lastSeq = 0; store.set("last_seq", 0);
+          sessionId = id; store.set("session", id); lastSeq = 0;
         }
         confirmed = true; flush();
       });

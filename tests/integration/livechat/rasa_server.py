@@ -188,3 +188,32 @@ def start_rasa(workdir: Path, *, database_url: str, secret_key: str) -> RasaServ
         server.stop()
         raise
     return server
+
+
+_shared: dict[str, object] = {}
+
+
+def shared_rasa(sqlite_template: Path, workdir: Path):
+    """One Rasa (and action server) per test run, shared by the hub's
+    integration and browser tests: loading the project's model takes a minute
+    or more on two cores. Returns (server, database url, unit of work, people)
+    on its own copy of the migrated database; stopped when the run ends."""
+    if "env" not in _shared:
+        import atexit
+
+        from backend.db import UnitOfWork, make_engine, make_session_factory
+        from tests.integration.livechat.harness import SECRET
+        from tests.unit.livechat.factories import build_people
+
+        workdir.mkdir(parents=True, exist_ok=True)
+        db = workdir / "hub.sqlite3"
+        shutil.copy(sqlite_template, db)
+        url = f"sqlite:///{db}"
+        engine = make_engine(url)
+        uow = UnitOfWork(make_session_factory(engine))
+        people = build_people(uow, prefix="r")
+        server = start_rasa(workdir / "rasa", database_url=url, secret_key=SECRET)
+        atexit.register(server.stop)
+        atexit.register(engine.dispose)
+        _shared["env"] = (server, url, uow, people)
+    return _shared["env"]

@@ -4,38 +4,31 @@ channel would send them, the bot's handoff payload, and resume after close."""
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
 
 import pytest
 
-from backend.db import UnitOfWork, make_engine, make_session_factory
 from backend.identity.tokens import issue_token
 from livechat.rasa import convert_replies
 from tests.integration.livechat.harness import SECRET, Agent, Customer, eventually, hub_settings, start_hub
-from tests.integration.livechat.rasa_server import start_rasa
-from tests.unit.livechat.factories import build_people
+from tests.integration.livechat.rasa_server import shared_rasa
 
 pytestmark = [pytest.mark.rasa, pytest.mark.anyio]
 
 
 @pytest.fixture(scope="module")
-def rasa_db(sqlite_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("rasa-db") / "hub.sqlite3"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    uow = UnitOfWork(make_session_factory(engine))
-    yield url, uow, build_people(uow, prefix="r")
-    engine.dispose()
+def rasa_env(sqlite_template, tmp_path_factory):
+    return shared_rasa(sqlite_template, tmp_path_factory.getbasetemp() / "shared-rasa")
 
 
 @pytest.fixture(scope="module")
-def rasa(rasa_db, tmp_path_factory):
-    url, _uow, _people = rasa_db
-    server = start_rasa(tmp_path_factory.mktemp("rasa"), database_url=url, secret_key=SECRET)
-    yield server
-    server.stop()
+def rasa(rasa_env):
+    return rasa_env[0]
+
+
+@pytest.fixture(scope="module")
+def rasa_db(rasa_env):
+    return rasa_env[1:]
 
 
 @pytest.fixture
