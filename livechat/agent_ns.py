@@ -177,8 +177,9 @@ class AgentNamespace(socketio.AsyncNamespace):
         text = text_field(data, "text", limit=self.hub.settings.max_message_chars * 2)
         if not self.sockets[sid].bucket.take():
             raise refuse(ErrorCode.RATE_LIMITED, "you are sending messages too fast")
-        stored = await self.hub.agent_said(actor, cid, text, client_id_field(data))
-        return {"seq": stored.message.seq, "message_id": stored.message.id, "duplicate": stored.duplicate}
+        stored = await self.hub.agent_said(actor, cid, text, client_id_field(data), sid=sid)
+        return {"seq": stored.message.seq, "message_id": stored.message.id, "duplicate": stored.duplicate,
+                "message": stored.message.as_dict()}
 
     async def on_typing(self, sid, data=None):
         sock = self.sockets.get(sid)

@@ -145,13 +145,15 @@ class Hub:
     async def to_all_agents(self, event: str, data: Any) -> None:
         await self.sio.emit(event, data, room=ALL_AGENTS, namespace=AGENTS)
 
-    async def deliver(self, m: MessageView) -> None:
-        """A stored message to everyone who follows its conversation."""
+    async def deliver(self, m: MessageView, *, skip_agent_sid: str | None = None) -> None:
+        """A stored message to everyone who follows its conversation (the
+        console socket that sent it has it from its acknowledgement)."""
         if m.sender == Sender.CUSTOMER:
             await self.to_customer(m.conversation_id, "user_message", customer_echo(m))
         else:
             await self.to_customer(m.conversation_id, "bot_uttered", customer_payload(m))
-        await self.to_watchers(m.conversation_id, "message", m.as_dict())
+        await self.sio.emit("message", m.as_dict(), room=conv_room(m.conversation_id), namespace=AGENTS,
+                            skip_sid=skip_agent_sid)
 
     async def say(self, conversation_id: int, text: str, *, payload: dict | None = None) -> MessageView:
         """Store and deliver a message from the hub itself (sender "system")."""
@@ -282,14 +284,15 @@ class Hub:
         await self.db(conv.mark_resumed, conversation_id=view.id)
 
     # -- agents -----------------------------------------------------------------------
-    async def agent_said(self, actor: Actor, conversation_id: int, text: str, client_id: str | None) -> Stored:
+    async def agent_said(self, actor: Actor, conversation_id: int, text: str, client_id: str | None, *,
+                         sid: str | None = None) -> Stored:
         stored = await self.writer.write(
             NewMessage(conversation_id, Sender.AGENT, text, None, client_id, agent_id=actor.user_id)
         )
         if stored.error:
             raise stored.error
         if not stored.duplicate:
-            await self.deliver(stored.message)
+            await self.deliver(stored.message, skip_agent_sid=sid)
         return stored
 
     async def assigned(self, view: ConversationView, *, reason: str = "routed") -> None:

@@ -30,8 +30,10 @@ def _page(name: str) -> web.FileResponse:
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
     hub = request.app[HUB]
+    w = hub.writer
     return web.json_response({"status": "ok", "hours_open": hub.hours.is_open(utcnow()),
-                              "messages_written": hub.writer.written})
+                              "messages_written": w.written, "write_batches": w.batches,
+                              "write_seconds": round(w.db_seconds, 3)})
 
 
 @routes.get("/")

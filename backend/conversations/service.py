@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from backend.conversations.lifecycle import ConversationState, HandoffReason, Sender, agent_actor
+from backend.conversations.lifecycle import ConversationState, Handoff, HandoffReason, Sender, agent_actor
 from backend.conversations.models import AgentPresence, AgentStatus, Conversation, ConversationChange, Message
 from backend.conversations.routing import (
     AgentSlot,
@@ -198,56 +198,99 @@ def record_messages(
     A customer message to a closed conversation reopens it for the bot; an
     agent message is refused unless that agent owns the conversation, and the
     first one marks the assignment as answered. A refused item does not stop
-    the others: its ``Stored.error`` says why."""
+    the others: its ``Stored.error`` says why.
+
+    This is the hub's hot path, so it works on table rows: one locking
+    select, one multi-row insert, one executemany update; the ORM entity is
+    loaded only for the rare lifecycle move (a reopen)."""
     now = now or utcnow()
+    t = Conversation.__table__
     with uow() as s:
         ids = sorted({i.conversation_id for i in items})
-        convs = {c.id: c for c in s.scalars(
-            select(Conversation).where(Conversation.id.in_(ids)).with_for_update()
-        )}
+        convs = {r["id"]: dict(r) for r in s.execute(
+            select(t).where(t.c.id.in_(ids)).with_for_update()
+        ).mappings()}
         seen = _existing_client_ids(s, items)
-        results: list[Stored | tuple[Conversation, Message, bool, bool]] = []
+        touched: set[int] = set()
+        answered: set[int] = set()
+        rows: list[dict[str, Any]] = []
+        plan: list[Stored | tuple[int, dict[str, Any] | MessageView, bool, bool]] = []
         for item in items:
             conv = convs.get(item.conversation_id)
             if conv is None:
-                results.append(Stored(None, error=not_found("conversation", item.conversation_id)))
+                plan.append(Stored(None, error=not_found("conversation", item.conversation_id)))
                 continue
-            key = (conv.id, item.client_id)
+            key = (conv["id"], item.client_id)
             if item.client_id and key in seen:
-                results.append((conv, seen[key], True, False))
+                plan.append((conv["id"], seen[key], True, False))
                 continue
             problem = _refusal(conv, item)
             if problem is not None:
-                results.append(Stored(None, error=problem))
+                plan.append(Stored(None, error=problem))
                 continue
             reopened = False
-            if item.sender == Sender.CUSTOMER and conv.state == S.CLOSED:
-                h = conv.handoff()
-                s.add(conv.apply(h.reopen(by="customer", at=now)))
+            if item.sender == Sender.CUSTOMER and conv["state"] == S.CLOSED:
+                entity = s.get(Conversation, conv["id"])
+                s.add(entity.apply(entity.handoff().reopen(by="customer", at=now)))
+                s.flush()
+                conv.update(state=entity.state, agent_id=entity.agent_id)
                 reopened = True
-            if item.sender == Sender.AGENT and conv.answered_at is None:
-                conv.answered_at = now
-            conv.last_seq += 1
-            conv.last_activity = now
-            msg = Message(
-                conversation_id=conv.id, seq=conv.last_seq, sender=item.sender, agent_id=item.agent_id,
-                text=item.text, payload=item.payload, client_id=item.client_id, created_at=now,
-            )
-            s.add(msg)
+            if item.sender == Sender.AGENT and conv["answered_at"] is None:
+                conv["answered_at"] = now
+                answered.add(conv["id"])
+            conv["last_seq"] += 1
+            conv["last_activity"] = now
+            touched.add(conv["id"])
+            row = {"conversation_id": conv["id"], "seq": conv["last_seq"], "sender": str(item.sender),
+                   "agent_id": item.agent_id, "text": item.text, "payload": item.payload,
+                   "client_id": item.client_id, "created_at": now}
+            rows.append(row)
             if item.client_id:
-                seen[key] = msg
-            results.append((conv, msg, False, reopened))
-        s.flush()
-        names = _agent_names(s, {c.agent_id for c in convs.values()} | {i.agent_id for i in items})
-        views = {c.id: _conv_view(s, c, names) for c in convs.values()}
+                seen[key] = row
+            plan.append((conv["id"], row, False, reopened))
+        if rows:
+            # RETURNING order is not guaranteed (SQLite): match the ids back by (conversation, seq)
+            mt = Message.__table__
+            returned = s.execute(insert(mt).returning(mt.c.id, mt.c.conversation_id, mt.c.seq), rows).all()
+            by_key = {(c, q): i for i, c, q in returned}
+            for row in rows:
+                row["id"] = by_key[(row["conversation_id"], row["seq"])]
+            s.execute(
+                update(t).where(t.c.id == bindparam("b_id"))
+                .values(last_seq=bindparam("b_seq"), last_activity=bindparam("b_at")),
+                [{"b_id": c, "b_seq": convs[c]["last_seq"], "b_at": now} for c in sorted(touched)],
+            )
+        if answered:
+            s.execute(update(t).where(t.c.id.in_(sorted(answered))).values(answered_at=now))
+        names = _agent_names(s, {c["agent_id"] for c in convs.values()} | {i.agent_id for i in items})
+        views = {cid: _conv_row_view(c, names) for cid, c in convs.items()}
         out: list[Stored] = []
-        for r in results:
-            if isinstance(r, Stored):
-                out.append(r)
+        for p in plan:
+            if isinstance(p, Stored):
+                out.append(p)
                 continue
-            conv, msg, dup, reopened = r
-            out.append(Stored(views[conv.id], _msg_view(msg, names), dup, reopened))
+            cid, msg, dup, reopened = p
+            view = msg if isinstance(msg, MessageView) else _row_view(msg, names)
+            out.append(Stored(views[cid], view, dup, reopened))
         return out
+
+
+_CONV_FIELDS = [f for f in ConversationView.__dataclass_fields__ if f != "agent_name"]
+
+
+def _conv_row_view(row: dict[str, Any], names: dict[int, str]) -> ConversationView:
+    values = {f: row[f] for f in _CONV_FIELDS}
+    values["state"] = str(values["state"])
+    values["resume_pending"] = bool(values["resume_pending"])
+    return ConversationView(agent_name=names.get(row["agent_id"]) if row["agent_id"] else None, **values)
+
+
+def _row_view(row: dict[str, Any], names: dict[int, str]) -> MessageView:
+    return MessageView(
+        id=row["id"], conversation_id=row["conversation_id"], seq=row["seq"], sender=row["sender"],
+        agent_id=row["agent_id"], agent_name=names.get(row["agent_id"]) if row["agent_id"] else None,
+        text=row["text"], payload=row["payload"], client_id=row["client_id"], created_at=row["created_at"],
+    )
 
 
 def record_message(uow: UnitOfWork, item: NewMessage, *, now: datetime | None = None) -> Stored:
@@ -257,24 +300,25 @@ def record_message(uow: UnitOfWork, item: NewMessage, *, now: datetime | None = 
     return stored
 
 
-def _refusal(conv: Conversation, item: NewMessage) -> DomainError | None:
+def _refusal(conv: dict[str, Any], item: NewMessage) -> DomainError | None:
     if item.sender not in set(Sender):
         return invalid(f"unknown sender '{item.sender}'", field="sender")
     if item.text is not None and len(item.text) > MAX_TEXT:
         return DomainError(ErrorCode.INVALID_INPUT, f"a message is at most {MAX_TEXT} characters", field="text")
     if not item.text and not item.payload:
         return invalid("an empty message", field="text")
-    if item.sender == Sender.AGENT and not conv.handoff().is_owned_by(item.agent_id):
-        return DomainError(ErrorCode.FORBIDDEN, "this conversation is not with you", conversation_id=conv.id)
+    if item.sender == Sender.AGENT and not Handoff(S(conv["state"]), conv["agent_id"]).is_owned_by(item.agent_id):
+        return DomainError(ErrorCode.FORBIDDEN, "this conversation is not with you", conversation_id=conv["id"])
     return None
 
 
-def _existing_client_ids(s: Session, items: Iterable[NewMessage]) -> dict[tuple[int, str], Message]:
+def _existing_client_ids(s: Session, items: Iterable[NewMessage]) -> dict[tuple[int, str], MessageView]:
     keys = {(i.conversation_id, i.client_id) for i in items if i.client_id}
     if not keys:
         return {}
-    rows = s.scalars(select(Message).where(tuple_(Message.conversation_id, Message.client_id).in_(list(keys))))
-    return {(m.conversation_id, m.client_id): m for m in rows}
+    rows = list(s.scalars(select(Message).where(tuple_(Message.conversation_id, Message.client_id).in_(list(keys)))))
+    names = _agent_names(s, {m.agent_id for m in rows})
+    return {(m.conversation_id, m.client_id): _msg_view(m, names) for m in rows}
 
 
 def messages_since(

@@ -191,7 +191,10 @@
   $("composer").addEventListener("submit", function (e) {
     e.preventDefault();
     var text = $("reply").value.trim(); if (!text || !selected) return;
-    socket.emit("send", { conversation_id: selected.id, text: text, client_id: newId() }, ack(function () { $("reply").value = ""; }));
+    socket.emit("send", { conversation_id: selected.id, text: text, client_id: newId() }, ack(function (r) {
+      $("reply").value = "";
+      if (r.message && selected && selected.id === r.message.conversation_id) addMessage(r.message);
+    }));
   });
   $("reply").addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }

@@ -21,6 +21,7 @@ async def agent_send(agent: Agent, cid: int, text: str, client_id: str) -> None:
             try:
                 reply = await agent.call("send", {"conversation_id": cid, "text": text, "client_id": client_id})
                 if reply.get("ok"):
+                    agent.events.append(("message", reply["message"]))  # the console shows it from the ack
                     return
             except Exception:
                 pass
