@@ -230,6 +230,7 @@ class CustomerNamespace(socketio.AsyncNamespace):
                 log.exception("conversation %s: the left message did not become a ticket", cid)
         view = await hub.db(conv.get_conversation, conversation_id=cid)
         if view.state == "bot":
+            hub.forget(cid)
             await hub.db(conv.hand_off, conversation_id=cid, reason=HandoffReason.LEFT_MESSAGE, by="customer")
             hub.kick()
         await hub.say(cid, texts.LEFT_QUEUED.format(how=f" at {contact}" if contact else ""))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -97,6 +97,13 @@ class Hub:
         self._queue_sig: tuple = ()
         self._loop_task: asyncio.Task | None = None
         self._last_touch = 0.0
+        # Bot-owned conversations this worker knows of (id → session id), so a
+        # customer message can go to Rasa while it is being stored (the reply
+        # is still delivered only after both are stored). Only with a single
+        # worker: there every move of a conversation goes through this hub.
+        self._bot_owned: OrderedDict[int, str] = OrderedDict()
+        self._recent_ids: OrderedDict[tuple[int, str], None] = OrderedDict()  # retries are never sent early
+        self.early_forward = settings.redis_url is None
 
     # -- lifecycle of the hub itself ---------------------------------------
     async def start(self) -> None:
@@ -189,35 +196,71 @@ class Hub:
                 "next_open": nxt.isoformat() if nxt else None}
 
     # -- customers ------------------------------------------------------------------
+    def _remember(self, view: ConversationView) -> None:
+        if view.state == S.BOT and not view.resume_pending:
+            self._bot_owned[view.id] = view.session_id
+            self._bot_owned.move_to_end(view.id)
+            while len(self._bot_owned) > 20000:
+                self._bot_owned.popitem(last=False)
+        else:
+            self._bot_owned.pop(view.id, None)
+
+    def forget(self, conversation_id: int) -> None:
+        """The conversation is about to leave the bot: no early forwarding."""
+        self._bot_owned.pop(conversation_id, None)
+
     async def customer_said(
         self, conversation_id: int, text: str, *, client_id: str | None, metadata: dict[str, Any],
         title: str | None = None, sid: str | None = None,
     ) -> Stored:
         payload = {"title": title} if title else None
-        stored = await self.writer.write(NewMessage(conversation_id, Sender.CUSTOMER, text, payload, client_id))
-        if stored.error:
-            raise stored.error
-        if stored.duplicate:
+        early = None
+        session_id = self._bot_owned.get(conversation_id) if self.early_forward else None
+        if client_id is not None:
+            key = (conversation_id, client_id)
+            if key in self._recent_ids:
+                session_id = None
+            self._recent_ids[key] = None
+            if len(self._recent_ids) > 50000:
+                self._recent_ids.popitem(last=False)
+        if session_id is not None:
+            early = asyncio.ensure_future(self.rasa.send(session_id, text, metadata))
+        try:
+            stored = await self.writer.write(NewMessage(conversation_id, Sender.CUSTOMER, text, payload, client_id))
+        except BaseException:
+            _drop(early)
+            raise
+        if stored.error or stored.duplicate:
+            _drop(early)
+            if stored.error:
+                raise stored.error
             return stored
         m, view = stored.message, stored.conversation
+        self._remember(view)
         await self.to_customer(conversation_id, "user_message", customer_echo(m), skip_sid=sid)
         await self.to_watchers(conversation_id, "message", m.as_dict())
         if stored.reopened:
             await self.push_state(view)
         if view.state == S.BOT:
-            self.spawn(self._bot_turn(view, text, metadata))
+            self.spawn(self._bot_turn(view, text, metadata, early))
+        else:
+            _drop(early)  # moved away from the bot meanwhile: its answer is not wanted
         return stored
 
-    async def _bot_turn(self, view: ConversationView, text: str, metadata: dict[str, Any]) -> None:
+    async def _bot_turn(self, view: ConversationView, text: str, metadata: dict[str, Any],
+                        early: asyncio.Future | None = None) -> None:
         lock = self._bot_locks.setdefault(view.id, asyncio.Lock())
         try:
             async with lock:
                 await self.to_customer(view.id, "typing", {"on": True, "who": "bot"})
                 try:
-                    if view.resume_pending:
-                        await self.rasa.resume(view.session_id, new_session=self.settings.rasa_new_session)
-                        await self.db(conv.mark_resumed, conversation_id=view.id)
-                    turn = await self.rasa.send(view.session_id, text, metadata)
+                    if early is not None:
+                        turn = await early
+                    else:
+                        if view.resume_pending:
+                            await self.rasa.resume(view.session_id, new_session=self.settings.rasa_new_session)
+                            await self.db(conv.mark_resumed, conversation_id=view.id)
+                        turn = await self.rasa.send(view.session_id, text, metadata)
                 except RasaUnavailable as exc:
                     log.warning("conversation %s: %s", view.id, exc)
                     await self.to_customer(view.id, "typing", {"on": False, "who": "bot"})
@@ -244,6 +287,7 @@ class Hub:
         if not self.hours.is_open(utcnow()):
             await self.after_hours(conversation_id, reason, resume=from_bot)
             return
+        self.forget(conversation_id)
         view = await self.db(conv.hand_off, conversation_id=conversation_id, reason=reason,
                              by="system" if reason == HandoffReason.BOT_UNREACHABLE else "bot")
         await self.say(conversation_id, texts.BOT_DOWN if reason == HandoffReason.BOT_UNREACHABLE else texts.CONNECTING)
@@ -301,6 +345,7 @@ class Hub:
         await self.push_state(view)
 
     async def pick(self, actor: Actor, conversation_id: int) -> ConversationView:
+        self.forget(conversation_id)
         view = await self.db(conv.pick_conversation, actor, conversation_id=conversation_id)
         await self.assigned(view, reason="picked")
         await self.say(conversation_id, texts.JOINED.format(agent=view.agent_name))
@@ -387,6 +432,13 @@ class Hub:
             for sids in list(self.local_agents.values()):
                 for sid in list(sids):
                     await self.sio.emit("queue_update", data, to=sid, namespace=AGENTS)
+
+
+def _drop(task: asyncio.Future | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
+    elif task is not None and not task.cancelled():
+        task.exception()  # retrieved: no "never retrieved" warning
 
 
 def queue_item(entry) -> dict[str, Any]:
