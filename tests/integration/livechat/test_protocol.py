@@ -128,3 +128,34 @@ async def test_http_pages_are_served(hub):
             async with http.get(hub.url + path) as resp:
                 assert resp.status == 200, path
                 assert kind in resp.headers["Content-Type"], (path, resp.headers["Content-Type"])
+
+
+async def test_only_configured_origins_may_open_a_socket(hub):
+    import socketio
+
+    evil = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await evil.connect(hub.url, headers={"Origin": "http://evil.example"}, transports=["websocket"],
+                           wait_timeout=5)
+    await evil.disconnect()
+    own = socketio.AsyncClient(reconnection=False)
+    await own.connect(hub.url, headers={"Origin": hub.url}, transports=["websocket"], wait_timeout=5)
+    await own.disconnect()
+
+
+async def test_the_consoles_kb_search_answers_even_without_an_index(settings, hub_uow, people, tokens, tmp_path,
+                                                                   monkeypatch):
+    from dataclasses import replace
+
+    from tests.integration.livechat.harness import Agent, start_hub
+
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "no-index-here"))
+    running = await start_hub(replace(settings, kb_search=True), hub_uow)
+    try:
+        agent = await Agent(running.url, tokens["asha"]).connect()
+        assert (await agent.ok("sync"))["kb"] is True
+        found = await agent.ok("kb_search", {"query": "AC not cooling"})
+        assert (found["hits"], found["reason"]) == ([], "no_index")
+        await agent.close()
+    finally:
+        await running.stop()
