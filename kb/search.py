@@ -9,6 +9,7 @@ new files are unusable it keeps serving the previous one.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -22,7 +23,7 @@ import numpy as np
 from backend.knowledge.content import slugify
 from kb.bm25 import BM25
 from kb.encoder import Encoder
-from kb.store import KbIndexError, VectorStore, manifest_signature
+from kb.store import HNSW_EF_SEARCH, KbIndexError, VectorStore, manifest_signature
 from kb.text import normalise_query, query_terms, tokenize
 
 log = logging.getLogger("kb.search")
@@ -146,11 +147,11 @@ class Snapshot:
         params = None
         if selector is not None:
             if self.store.kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, depth))
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, depth))
             else:
                 params = faiss.SearchParameters(sel=selector)
         elif self.store.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=max(128, depth))
+            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, depth))
         scores, ids = self.store.index.search(query[None, :], depth, params=params)
         keep = ids[0] >= 0
         positions = np.fromiter((self.position[int(i)] for i in ids[0][keep]), dtype=np.int64)
@@ -176,7 +177,8 @@ def rank(snapshot: Snapshot, query_vector: np.ndarray, terms: Sequence[str], *, 
     if fusion not in FUSIONS:
         raise ValueError(f"fusion is one of {FUSIONS}")
     lexical_all = snapshot.bm25.scores(terms) if terms else np.zeros(len(snapshot.passages), np.float32)
-    lexical_all = np.where(allowed, lexical_all, 0.0)
+    if selector is not None or not allowed.all():
+        lexical_all[~allowed] = 0.0
     d_pos = d_scores = np.zeros(0, dtype=np.int64)
     if fusion != "lexical":
         d_pos, d_scores = snapshot.dense(query_vector, depth, allowed, selector)
@@ -260,6 +262,12 @@ def snippet(text: str, terms: Sequence[str], limit: int = 280) -> str:
     return prefix + out + suffix
 
 
+def _faiss_threads() -> None:
+    """One OpenMP thread for single-query search (``$KB_FAISS_THREADS`` to change):
+    with more, a busy machine makes FAISS spin-wait for milliseconds per query."""
+    faiss.omp_set_num_threads(int(os.environ.get("KB_FAISS_THREADS") or 1))
+
+
 class Searcher:
     """Search the index in ``folder``; reloads it when a newer generation appears.
 
@@ -281,6 +289,7 @@ class Searcher:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self.last_error: str | None = None
+        _faiss_threads()
 
     @property
     def encoder(self) -> Encoder:
@@ -314,7 +323,9 @@ class Searcher:
         now = time.monotonic()
         if not force and self._snapshot is not None and now - self._checked_at < self.check_interval:
             return False
-        with self._lock:
+        if not self._lock.acquire(blocking=force or self._snapshot is None):
+            return False  # another thread is loading; keep answering from the current index
+        try:
             self._checked_at = now
             signature = manifest_signature(self.folder)
             if signature is None or (signature == self._signature and not force):
@@ -334,6 +345,13 @@ class Searcher:
             self.last_error = None
             log.info("knowledge index generation %s loaded: %s passages", store.generation, store.count)
             return True
+        finally:
+            self._lock.release()
+
+    def warm_up(self) -> None:
+        """Load the index and the model now rather than on the first question (call at startup)."""
+        self.refresh(force=True)
+        self.encoder.encode(["warm up"])
 
     def search(self, query: str, *, language: str | None = None, tags: Sequence[str] | None = None,
                audience: str = "customer", k: int = 5) -> SearchResult:

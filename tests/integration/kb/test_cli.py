@@ -65,3 +65,16 @@ def test_refusals_have_clear_messages_and_exit_codes(run, tmp_path):
     (tmp_path / "kb" / "manifest.json").write_text("{broken")
     code, out, _ = run("sync")
     assert code == 0 and "rebuilt (corrupt" in out
+
+
+def test_the_command_runs_as_its_own_process(sqlite_url, tmp_path):
+    """``python -m kb`` as make runs it: a fresh interpreter, settings from the environment."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "VAR_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "kb", "import-md", str(DATA), "--quiet", "--no-sync"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{len(list(DATA.glob('*.md')))} created" in proc.stdout
