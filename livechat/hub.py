@@ -237,7 +237,8 @@ class Hub:
             return stored
         m, view = stored.message, stored.conversation
         self._remember(view)
-        await self.to_customer(conversation_id, "user_message", customer_echo(m), skip_sid=sid)
+        if self.settings.redis_url or self.local_customers.get(conversation_id, set()) - {sid}:
+            await self.to_customer(conversation_id, "user_message", customer_echo(m), skip_sid=sid)  # other tabs
         await self.to_watchers(conversation_id, "message", m.as_dict())
         if stored.reopened:
             await self.push_state(view)

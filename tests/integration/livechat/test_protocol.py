@@ -159,3 +159,16 @@ async def test_the_consoles_kb_search_answers_even_without_an_index(settings, hu
         await agent.close()
     finally:
         await running.stop()
+
+
+async def test_a_second_tab_of_the_same_session_sees_both_sides(hub):
+    first = await Customer(hub.url).connect()
+    second = await Customer(hub.url, session_id=first.session_id).connect()
+    assert second.session_id == first.session_id
+    await first.say("typed in tab one")
+    echo = await eventually(lambda: [d for n, d in second.events if n == "user_message"] or None)
+    assert echo[0]["text"] == "typed in tab one" and echo[0]["seq"] == 1
+    await second.wait_text("You said: typed in tab one")
+    assert not [d for n, d in first.events if n == "user_message"]  # the sender has it from its ack
+    await first.close()
+    await second.close()
