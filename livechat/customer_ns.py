@@ -25,7 +25,7 @@ from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.identity.tokens import actor_from_token
 from livechat import desk, texts
-from livechat.guard import as_dict, client_id_field, guarded, int_field, refuse, text_field
+from livechat.guard import as_dict, client_id_field, guarded, refuse, text_field
 from livechat.hub import CUSTOMERS, Hub, conv_room, customer_echo, customer_payload
 from livechat.limits import TokenBucket
 

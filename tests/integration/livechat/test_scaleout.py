@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.conftest import _require
-from tests.integration.livechat.harness import Agent, Customer, HubProcess, eventually, free_port, hub_env
+from tests.integration.livechat.harness import Agent, Customer, HubProcess, free_port, hub_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.anyio]
 
