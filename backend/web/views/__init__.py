@@ -1,0 +1,14 @@
+"""The portal's pages, one module per role (plus login/logout)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def all_routes() -> list[web.AbstractRouteDef]:
+    from backend.web.views import admin, agent, auth, customer, manager, technician
+
+    out: list[web.AbstractRouteDef] = []
+    for module in (auth, customer, technician, agent, manager, admin):
+        out.extend(module.routes)
+    return out
