@@ -79,6 +79,10 @@ async def test_customer_talks_to_the_bot_then_to_an_agent(browser, sqlite_templa
     try:
         customer = await browser.new_page(viewport={"width": 1280, "height": 860})
         await customer.goto(hub.url + "/")
+        await customer.fill("#email", people.emails["alice"])  # the demo site's customer login
+        await customer.fill("#password", PASSWORD)
+        await customer.click("#login button")
+        await customer.wait_for_selector("#who >> text=Logged in as Alice Fernandes")
         await customer.click(".fsc-launch")
         await customer.wait_for_function("document.querySelector('.fsc-status').textContent.includes('assistant')")
         await widget_say(customer, "hello")
@@ -100,6 +104,8 @@ async def test_customer_talks_to_the_bot_then_to_an_agent(browser, sqlite_templa
         # customer text is shown as text: the tag is visible, no element was made from it
         assert await agent.locator("#transcript img").count() == 0
         assert "<img src=x onerror=alert(1)>" in await agent.inner_text("#transcript")
+        await agent.wait_for_selector("#customer >> text=Alice Fernandes")  # who it is, and their business
+        await agent.wait_for_selector("#customer >> text=Open requests")
         await agent.click("#accept")
         await customer.wait_for_selector(".fsc-system >> text=Asha Rao joined the chat.")
         await agent.fill("#reply", "Hello, I am Asha. I will book a technician for the leak.")
@@ -114,7 +120,7 @@ async def test_customer_talks_to_the_bot_then_to_an_agent(browser, sqlite_templa
 
         await agent.fill("#close-note", "Technician visit booked for the leaking AC.")
         await agent.click("#close")
-        await agent.wait_for_selector("#close-result >> text=Closed")
+        await agent.wait_for_selector("#close-result >> text=ticket TK-")
         await customer.wait_for_function("document.querySelector('.fsc-status').textContent.includes('ended')")
 
         # reload keeps the conversation (session id and history from the hub)
