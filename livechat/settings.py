@@ -26,7 +26,7 @@ class HubSettings:
     redis_url: str | None = None  # set: several hub processes share rooms (AsyncRedisManager)
     redis_channel: str = "fieldserv-hub"
     allowed_origins: tuple[str, ...] | str = ()  # () = the hub's own origin only; "*" = any
-    hours: str = "mon-sat 08:00-20:00"  # or "always" / "never"
+    hours: str = "always"  # e.g. "mon-sat 08:00-20:00" (in `timezone`), "always", "never"
     timezone: str = "Asia/Kolkata"
     assign_timeout_s: float = 60.0
     agent_seen_within_s: float = 30.0
