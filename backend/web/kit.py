@@ -64,8 +64,8 @@ def session_of(request: web.Request) -> Session:
     return request[SESSION]
 
 
-def url(request: web.Request, name: str, query: dict[str, Any] | None = None, **parts: Any) -> str:
-    u = request.app.router[name].url_for(**{k: str(v) for k, v in parts.items()})
+def url(request: web.Request, route: str, /, query: dict[str, Any] | None = None, **parts: Any) -> str:
+    u = request.app.router[route].url_for(**{k: str(v) for k, v in parts.items()})
     if query:
         u = u.with_query({k: str(v) for k, v in query.items() if v not in (None, "")})
     return str(u)
@@ -125,8 +125,8 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
 
-def redirect(request: web.Request, name: str, done: str | None = None, **parts: Any) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(url(request, name, query={"done": done} if done else None, **parts))
+def redirect(request: web.Request, route: str, /, done: str | None = None, **parts: Any) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(url(request, route, query={"done": done} if done else None, **parts))
 
 
 def field_errors(exc: DomainError) -> dict[str, dict[str, str]]:

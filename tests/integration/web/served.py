@@ -71,7 +71,8 @@ class Client:
         self.csrf = ""
 
     def get(self, path: str, **kw) -> requests.Response:
-        r = self.http.get(self.base + path, allow_redirects=kw.pop("allow_redirects", True), timeout=30, **kw)
+        full = path if path.startswith("http") else self.base + path
+        r = self.http.get(full, allow_redirects=kw.pop("allow_redirects", True), timeout=30, **kw)
         found = CSRF.search(r.text) if r.headers.get("Content-Type", "").startswith("text/html") else None
         if found:
             self.csrf = found.group(1)
