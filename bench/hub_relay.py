@@ -193,7 +193,7 @@ async def run_level(kind: str, url: str, pid: int, sessions: list[str], agents: 
             await c.emit("send", {"conversation_id": m["conversation_id"], "text": f"{time.perf_counter()}|a"},
                          namespace="/agent")
 
-        auth = {"token": token} if kind == "hub" else {"conversations": convs}
+        auth = {"token": token} if kind.startswith("hub") else {"conversations": convs}
         async with sem:
             await c.connect(url, namespaces=["/agent"], auth=auth, transports=["websocket"], wait_timeout=30)
         agent_clients.append(c)
@@ -221,7 +221,7 @@ async def run_level(kind: str, url: str, pid: int, sessions: list[str], agents: 
         customers[cid] = c
 
     # conversation ids: the hub's come from the database; the bare relay's are indexes
-    if kind == "hub":
+    if kind.startswith("hub"):
         ids = [cid for _t, convs in agents for cid in convs]
     else:
         ids = list(range(len(sessions)))
@@ -281,7 +281,7 @@ async def run_level(kind: str, url: str, pid: int, sessions: list[str], agents: 
         return result
 
     def health() -> dict:
-        if kind != "hub":
+        if not kind.startswith("hub"):
             return {}
         return json.loads(urllib.request.urlopen(url + "/health", timeout=5).read())
 
@@ -295,14 +295,14 @@ async def run_level(kind: str, url: str, pid: int, sessions: list[str], agents: 
 def start_server(kind: str, n: int, workdir: Path) -> tuple[subprocess.Popen, str, list, list]:
     port = free_port()
     log = open(workdir / f"{kind}-{n}.log", "wb")
-    if kind == "hub":
-        db = workdir / f"hub-{n}.sqlite3"
+    if kind.startswith("hub"):
+        db = workdir / f"{kind}-{n}.sqlite3"
         url = f"sqlite:///{db}"
         sessions, agents = prepare_hub_db(url, n)
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "HUB_HOST": "127.0.0.1",
                "HUB_PORT": str(port), "HUB_HOURS": "always", "HUB_KB_SEARCH": "0", "HUB_RATE_BURST": "1000000",
                "HUB_RATE_PER_S": "1000000", "HUB_ASSIGN_TIMEOUT": "3600", "RASA_URL": "http://127.0.0.1:9",
-               "ACTION_SERVER_URL": ""}
+               "ACTION_SERVER_URL": "", "HUB_MESSAGE_FSYNC": "0" if kind == "hub-nofsync" else "1"}
         profile = os.environ.get("HUB_BENCH_PROFILE")  # a path: run the hub under cProfile
         cmd = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "livechat"] if profile else \
             [sys.executable, os.environ["HUB_BENCH_SCRIPT"]] if os.environ.get("HUB_BENCH_SCRIPT") else \
@@ -329,6 +329,10 @@ def markdown(report: dict) -> str:
         f"{report['warmup']} s warm-up.",
         f"- **paced**: every customer sends a message every {report['pace']} s and the agent answers each "
         "(offered load in the table); latency under that load.",
+        "- servers: **bare** relays between rooms and stores nothing (the floor); **hub** is `python -m "
+        "livechat` storing every message in SQLite before delivering it (group commit, an fsync per commit as "
+        "the core configures SQLite); **hub-nofsync** is the same with `HUB_MESSAGE_FSYNC=0` (a stored message "
+        "survives a hub crash, not a power cut).",
         "",
         "| conversations | server | saturated msg/s | p50 ms | p99 ms | paced: offered msg/s | p50 ms | p99 ms "
         "| server CPU ms/msg | hub / bare msg/s |",
@@ -336,13 +340,13 @@ def markdown(report: dict) -> str:
     ]
     for n, pair in report["levels"].items():
         bare = pair.get("bare")
-        for kind in ("bare", "hub"):
+        for kind in ("bare", "hub", "hub-nofsync"):
             r = pair.get(kind)
             if not r:
                 continue
             sat, paced = r["saturate"], r["paced"]
             ratio = (f"{sat['messages_per_s'] / bare['saturate']['messages_per_s']:.0%}"
-                     if kind == "hub" and bare else "")
+                     if kind != "bare" and bare else "")
             lines.append(
                 f"| {n} | {kind} | {sat['messages_per_s']:.0f} | {sat['p50_ms']:.1f} | {sat['p99_ms']:.1f} | "
                 f"{paced['offered_per_s']:.0f} | {paced['p50_ms']:.1f} | {paced['p99_ms']:.1f} | "
@@ -362,7 +366,7 @@ async def main_async(args) -> dict:
     try:
         for n in args.conversations:
             report["levels"][str(n)] = {}
-            for kind in ("bare", "hub"):
+            for kind in args.servers:
                 proc, url, sessions, agents = start_server(kind, n, workdir)
                 try:
                     result = await run_level(kind, url, proc.pid, sessions, agents, warmup=args.warmup,
@@ -390,6 +394,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--pace", type=float, default=2.0,
                         help="paced phase: each customer sends every PACE seconds (the agent answers each)")
+    parser.add_argument("--servers", nargs="+", default=["bare", "hub", "hub-nofsync"],
+                        choices=["bare", "hub", "hub-nofsync"])
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS / "hub_relay")
     args = parser.parse_args()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import socketio
 from aiohttp import web
+from sqlalchemy import event
 
 from backend.db import UnitOfWork, make_engine, make_session_factory
 from backend.settings import Settings
@@ -34,6 +35,8 @@ def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWor
     engine = None
     if uow is None:  # an engine connects lazily; it is disposed on cleanup
         engine = make_engine(settings.core.database_url)
+        if not settings.message_fsync:
+            event.listen(engine, "connect", _no_fsync_per_commit)
         uow = UnitOfWork(make_session_factory(engine))
 
     app = _base_app(settings, uow)
@@ -70,6 +73,18 @@ def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWor
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def _no_fsync_per_commit(dbapi_conn, _record) -> None:
+    """HUB_MESSAGE_FSYNC=0 (see HubSettings.message_fsync)."""
+    cur = dbapi_conn.cursor()
+    if type(dbapi_conn).__module__.startswith("sqlite3"):
+        cur.execute("PRAGMA synchronous=NORMAL")
+    else:
+        cur.execute("SET synchronous_commit TO off")
+    cur.close()
+    if not type(dbapi_conn).__module__.startswith("sqlite3") and not getattr(dbapi_conn, "autocommit", True):
+        dbapi_conn.commit()
 
 
 def _base_app(settings: HubSettings, uow: UnitOfWork) -> web.Application:

@@ -37,6 +37,12 @@ class HubSettings:
     mount_api: bool = True  # serve the backend HTTP API under /api in the same process
     kb_search: bool = True  # the console's knowledge-base search (when kb/ has an index)
     write_batch: int = 256
+    # True: every stored batch is flushed to disk before delivery (SQLite
+    # synchronous=FULL, as the core sets it). False: SQLite synchronous=NORMAL
+    # / PostgreSQL synchronous_commit=off for the hub's own transactions — a
+    # stored message still survives a hub crash or restart; only a power cut or
+    # OS crash may lose the last moments. Measured in bench/results/hub_relay.md.
+    message_fsync: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "HubSettings":
@@ -63,6 +69,7 @@ class HubSettings:
             rate_per_s=float(env.get("HUB_RATE_PER_S", d.rate_per_s)),
             mount_api=env.get("HUB_MOUNT_API", "1") != "0",
             kb_search=env.get("HUB_KB_SEARCH", "1") != "0",
+            message_fsync=env.get("HUB_MESSAGE_FSYNC", "1") != "0",
         )
 
     def origins(self) -> list[str] | str:
