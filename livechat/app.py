@@ -63,6 +63,7 @@ def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWor
     app[SIO] = sio
     app.router.add_routes(routes)
     app.router.add_static("/static", STATIC, append_version=False)
+    _mount_portal(app, settings, uow)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await hub.start()
@@ -73,6 +74,19 @@ def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWor
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def _mount_portal(app: web.Application, settings: HubSettings, uow: UnitOfWork) -> None:
+    """The portal's pages (backend/web) under /portal, when they can be mounted;
+    they embed this hub's widget for logged-in customers and technicians."""
+    if not settings.mount_portal:
+        return
+    try:
+        from backend.web import PortalConfig, create_portal
+    except ImportError as exc:
+        log.info("portal not mounted: %s", exc)
+        return
+    app.add_subapp("/portal", create_portal(settings.core, uow, config=PortalConfig(timezone=settings.timezone)))
 
 
 def _no_fsync_per_commit(dbapi_conn, _record) -> None:

@@ -35,6 +35,7 @@ class HubSettings:
     rate_burst: int = 20  # messages a socket may send at once ...
     rate_per_s: float = 2.0  # ... and per second after that
     mount_api: bool = True  # serve the backend HTTP API under /api in the same process
+    mount_portal: bool = True  # serve the portal's pages (backend/web) under /portal
     kb_search: bool = True  # the console's knowledge-base search (when kb/ has an index)
     write_batch: int = 256
     # True: every stored batch is flushed to disk before delivery (SQLite
@@ -68,6 +69,7 @@ class HubSettings:
             rate_burst=int(env.get("HUB_RATE_BURST", d.rate_burst)),
             rate_per_s=float(env.get("HUB_RATE_PER_S", d.rate_per_s)),
             mount_api=env.get("HUB_MOUNT_API", "1") != "0",
+            mount_portal=env.get("HUB_MOUNT_PORTAL", "1") != "0",
             kb_search=env.get("HUB_KB_SEARCH", "1") != "0",
             message_fsync=env.get("HUB_MESSAGE_FSYNC", "1") != "0",
         )

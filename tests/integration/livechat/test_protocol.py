@@ -124,7 +124,7 @@ async def test_http_pages_are_served(hub):
     async with aiohttp.ClientSession() as http:
         for path, kind in (("/health", "application/json"), ("/", "text/html"), ("/console", "text/html"),
                            ("/widget.js", "javascript"), ("/static/socket.io.min.js", "javascript"),
-                           ("/api/health", "application/json")):
+                           ("/api/health", "application/json"), ("/portal/login", "text/html")):
             async with http.get(hub.url + path) as resp:
                 assert resp.status == 200, path
                 assert kind in resp.headers["Content-Type"], (path, resp.headers["Content-Type"])
