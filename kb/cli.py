@@ -20,7 +20,7 @@ import backend.models  # noqa: F401  (every area's tables, so cross-area foreign
 from backend.db import UnitOfWork, make_engine, make_session_factory
 from backend.errors import DomainError
 from backend.identity.actor import SYSTEM
-from backend.knowledge import service
+from backend.knowledge import imports
 from backend.settings import Settings
 from kb.encoder import Encoder
 from kb.store import KbIndexError, read_manifest
@@ -101,10 +101,10 @@ def _run(args, uow: UnitOfWork, folder: Path, encoder: Encoder | None, progress:
     actor = SYSTEM.via("cli")
     if args.command in ("import-md", "import-csv"):
         if args.command == "import-md":
-            report = service.import_markdown_folder(uow, actor, folder=args.path, publish=not args.draft,
+            report = imports.import_markdown_folder(uow, actor, folder=args.path, publish=not args.draft,
                                                     progress=progress)
         else:
-            report = service.import_qa_csv(uow, actor, path=args.path, publish=not args.draft, progress=progress)
+            report = imports.import_qa_csv(uow, actor, path=args.path, publish=not args.draft, progress=progress)
         print(f"import: {report.summary()}")
         for problem in report.failed:
             print(f"  refused {problem.source} [{problem.code}]: {problem.message}")

@@ -21,7 +21,14 @@ from backend.db import UnitOfWork
 from backend.knowledge import service
 from kb.encoder import Encoder
 from kb.passages import split_passages
-from kb.store import HNSW_THRESHOLD, ArticleDoc, KbIndexError, IndexMissing, VectorStore, writer_lock
+from kb.store import (
+    HNSW_THRESHOLD,
+    ArticleDoc,
+    IndexMissing,
+    KbIndexError,
+    VectorStore,
+    writer_lock,
+)
 
 log = logging.getLogger("kb.indexer")
 

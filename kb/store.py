@@ -47,7 +47,7 @@ _INDEX_FILE = re.compile(r"^index-(\d+)\.faiss$")
 HNSW_THRESHOLD = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 256  # recall@10 ≈ 0.97-0.98 at 100k clustered passages, ~0.5 ms (bench)
 TOMBSTONE_LIMIT = 0.10  # HNSW cannot delete: removed passages are masked until 10% → rebuild
 
 

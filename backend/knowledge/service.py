@@ -1,20 +1,19 @@
-"""Use cases of the knowledge base: curate articles, read them, collect feedback, import.
+"""Use cases of the knowledge base: curate articles, read them, collect feedback.
 
 Each function owns one transaction (``with uow() as s``), checks everything
 before writing (a refusal changes nothing) and returns plain dataclasses.
-Curation (create, edit, publish, archive, restore, import) is for managers and
-admins; staff read drafts too; everyone else reads published articles only.
+Curation (create, edit, publish, archive, restore; imports in
+``backend.knowledge.imports``) is for managers and admins; staff read drafts
+too; everyone else reads published articles only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
-from tqdm import tqdm
 
 from backend.db import UnitOfWork, utcnow
 from backend.errors import DomainError, ErrorCode, not_found
@@ -22,9 +21,7 @@ from backend.history.models import StateChange
 from backend.identity.actor import Actor, require_role
 from backend.identity.models import Role
 from backend.knowledge.content import (
-    MAX_BODY_BYTES,
     MAX_COMMENT_CHARS,
-    MAX_CSV_BYTES,
     MAX_QUERY_CHARS,
     ArticleInput,
     check_article,
@@ -33,10 +30,6 @@ from backend.knowledge.content import (
     check_tags,
     check_title,
     clean_text,
-    markdown_files,
-    parse_markdown,
-    parse_qa_csv,
-    read_utf8,
 )
 from backend.knowledge.models import Article, ArticleFeedback, ArticleStatus, ArticleVersion
 
@@ -118,31 +111,6 @@ class IndexEntry:
     content_hash: str
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    source: str
-    code: str
-    message: str
-
-
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failed: list[ImportProblem] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return len(self.created) + len(self.updated) + len(self.unchanged) + len(self.failed)
-
-    def summary(self) -> str:
-        return (
-            f"{len(self.created)} created, {len(self.updated)} updated (new version), "
-            f"{len(self.unchanged)} unchanged, {len(self.failed)} refused"
-        )
-
-
 def _view(a: Article) -> ArticleView:
     return ArticleView(
         a.id, a.slug, a.title, a.body, tuple(a.tags or ()), a.language, a.status,
@@ -187,7 +155,7 @@ def _add_version(s: Session, article: Article, actor: Actor, at: datetime, note:
     ))
 
 
-def _insert(s: Session, content: ArticleInput, actor: Actor, *, publish: bool, at: datetime,
+def insert_article(s: Session, content: ArticleInput, actor: Actor, *, publish: bool, at: datetime,
             note: str | None) -> Article:
     article = Article(
         slug=content.slug, title=content.title, body=content.body, tags=list(content.tags),
@@ -205,7 +173,7 @@ def _insert(s: Session, content: ArticleInput, actor: Actor, *, publish: bool, a
     return article
 
 
-def _revise(s: Session, article: Article, content: ArticleInput, actor: Actor, *, at: datetime,
+def revise_article(s: Session, article: Article, content: ArticleInput, actor: Actor, *, at: datetime,
             note: str | None) -> bool:
     """Apply new content as a new version; False when nothing changed."""
     if content.content_hash == article.content_hash:
@@ -240,7 +208,7 @@ def create_article(
         if _slug_taken(s, content.slug):
             raise DomainError(ErrorCode.DUPLICATE, f"an article with slug '{content.slug}' exists",
                               field="slug", slug=content.slug)
-        return _view(_insert(s, content, actor, publish=publish, at=utcnow(), note=note))
+        return _view(insert_article(s, content, actor, publish=publish, at=utcnow(), note=note))
 
 
 def edit_article(
@@ -273,7 +241,7 @@ def edit_article(
             tags=new_tags if new_tags is not None else tuple(article.tags or ()),
             language=new_language or article.language,
         )
-        _revise(s, article, content, actor, at=utcnow(), note=note)
+        revise_article(s, article, content, actor, at=utcnow(), note=note)
         return _view(article)
 
 
@@ -427,76 +395,3 @@ def get_articles_for_index(uow: UnitOfWork, *, article_ids: list[int]) -> list[A
             chunk = ids[start : start + 500]
             out.extend(_view(a) for a in s.scalars(select(Article).where(Article.id.in_(chunk))))
         return out
-
-
-# --- imports -----------------------------------------------------------------------------------
-
-
-def _upsert(s: Session, content: ArticleInput, actor: Actor, report: ImportReport, seen: set[str], *,
-            publish: bool, at: datetime) -> None:
-    label = content.source or content.slug
-    if content.slug in seen:
-        report.failed.append(ImportProblem(label, str(ErrorCode.DUPLICATE),
-                                           f"slug '{content.slug}' appears twice in this import"))
-        return
-    seen.add(content.slug)
-    existing = s.scalar(select(Article).where(Article.slug == content.slug))
-    if existing is None:
-        wanted = publish if content.status is None else content.status == ArticleStatus.PUBLISHED
-        _insert(s, content, actor, publish=wanted, at=at, note=f"imported from {label}"[:300])
-        report.created.append(content.slug)
-    elif existing.content_hash == content.content_hash:
-        report.unchanged.append(content.slug)
-    elif not existing.can_edit():
-        report.failed.append(ImportProblem(label, str(ErrorCode.CONFLICT),
-                                           f"article '{content.slug}' is archived; restore it first"))
-    else:
-        _revise(s, existing, content, actor, at=at, note=f"re-imported from {label}"[:300])
-        report.updated.append(content.slug)
-
-
-def import_markdown_folder(uow: UnitOfWork, actor: Actor, *, folder: str | Path, publish: bool = True,
-                           progress: bool = True) -> ImportReport:
-    """Import every ``*.md`` under ``folder`` (one transaction).
-
-    Same slug and same content → unchanged; changed content → a new version;
-    a file that fails its checks is reported in ``failed`` and not written.
-    """
-    require_role(actor, *CURATORS)
-    root = Path(folder)
-    files = markdown_files(root)
-    report = ImportReport()
-    seen: set[str] = set()
-    with uow() as s:
-        at = utcnow()
-        for path in tqdm(files, desc="import markdown", unit="file", disable=not progress):
-            rel = str(path.relative_to(root))
-            try:
-                text = read_utf8(path, limit=MAX_BODY_BYTES + 10_000)
-                content = parse_markdown(text, name=path.stem, source=rel)
-            except DomainError as exc:
-                report.failed.append(ImportProblem(rel, str(exc.code), exc.message))
-                continue
-            _upsert(s, content, actor, report, seen, publish=publish, at=at)
-    return report
-
-
-def import_qa_csv(uow: UnitOfWork, actor: Actor, *, path: str | Path, publish: bool = True,
-                  progress: bool = True) -> ImportReport:
-    """Import a CSV of question/answer pairs (header ``question,answer[,tags,language,slug]``)."""
-    require_role(actor, *CURATORS)
-    path = Path(path)
-    if not path.is_file():
-        raise DomainError(ErrorCode.NOT_FOUND, f"file {path} does not exist", path=str(path))
-    rows = list(parse_qa_csv(read_utf8(path, limit=MAX_CSV_BYTES), source=path.name))
-    report = ImportReport()
-    seen: set[str] = set()
-    with uow() as s:
-        at = utcnow()
-        for row in tqdm(rows, desc="import csv", unit="row", disable=not progress):
-            if row.error is not None:
-                report.failed.append(ImportProblem(f"{path.name}:{row.line}", str(row.error.code),
-                                                   row.error.message))
-                continue
-            _upsert(s, row.article, actor, report, seen, publish=publish, at=at)
-    return report

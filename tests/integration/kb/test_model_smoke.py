@@ -11,7 +11,7 @@ import yaml
 
 from backend.db import UnitOfWork, make_engine, make_session_factory
 from backend.identity.actor import SYSTEM
-from backend.knowledge import service
+from backend.knowledge import imports
 from kb.encoder import MiniLMEncoder
 from kb.indexer import Indexer
 from kb.search import Searcher
@@ -35,7 +35,7 @@ def searcher(sqlite_template, tmp_path_factory, encoder):
     shutil.copy(sqlite_template, folder / "db.sqlite3")
     engine = make_engine(f"sqlite:///{folder / 'db.sqlite3'}")
     uow = UnitOfWork(make_session_factory(engine))
-    report = service.import_markdown_folder(uow, SYSTEM, folder=DATA, progress=False)
+    report = imports.import_markdown_folder(uow, SYSTEM, folder=DATA, progress=False)
     assert report.failed == []
     Indexer(folder / "kb", encoder, uow).sync()
     engine.dispose()

@@ -20,7 +20,8 @@ def _reason(exc: pytest.ExceptionInfo) -> str:
 
 
 def test_front_matter_gives_title_tags_and_language():
-    text = "---\ntitle: AC error codes\ntags: [AC, Error Codes]\nproducts: split-ac\nlanguage: en-IN\n---\n# Ignored\nBody"
+    text = ("---\ntitle: AC error codes\ntags: [AC, Error Codes]\nproducts: split-ac\nlanguage: en-IN\n---\n"
+            "# Ignored\nBody")
     article = parse_markdown(text, name="ac-errors")
     assert article.title == "AC error codes"
     assert article.tags == ("ac", "error-codes", "split-ac")

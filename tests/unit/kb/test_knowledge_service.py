@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from backend.errors import DomainError, ErrorCode
 from backend.history.models import StateChange
-from backend.knowledge import service
+from backend.knowledge import imports, service
 from backend.knowledge.content import MAX_BODY_BYTES
 from backend.knowledge.models import Article, ArticleVersion
 
@@ -134,12 +134,12 @@ def test_markdown_import_creates_then_skips_then_versions(uow, admin, tmp_path):
     _write(tmp_path, "sub/fridge.md", "# Fridge\nA hum is normal.")
     _write(tmp_path, "draft.md", "---\nstatus: draft\n---\n# Draft\nNot ready.")
     _write(tmp_path, "notes.txt", "not markdown")
-    first = service.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
+    first = imports.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
     assert sorted(first.created) == ["draft", "fridge", "washer"] and first.failed == []
-    again = service.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
+    again = imports.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
     assert (again.created, again.updated, sorted(again.unchanged)) == ([], [], ["draft", "fridge", "washer"])
     _write(tmp_path, "washer.md", "---\ntags: [washing-machine]\n---\n# Washer E3\nClose the door firmly.")
-    third = service.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
+    third = imports.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
     assert third.updated == ["washer"]
     washer = service.get_article(uow, admin, slug="washer")
     assert (washer.version, washer.status, washer.body) == (2, "published", "Close the door firmly.")
@@ -153,7 +153,7 @@ def test_markdown_import_reports_bad_files_and_keeps_the_good_ones(uow, admin, t
     _write(tmp_path, "bad-yaml.md", "---\ntags: [oops\n---\ntext")
     (tmp_path / "latin1.md").write_bytes("# Café\ncaf\xe9".encode("latin-1"))
     _write(tmp_path, "x/good.md", "# Same slug, other folder\ntext")
-    report = service.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
+    report = imports.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
     assert report.created == ["good"]
     assert {p.source: p.code for p in report.failed} == {
         "bad-yaml.md": "invalid_input", "empty.md": "invalid_input", "huge.md": "invalid_input",
@@ -163,7 +163,7 @@ def test_markdown_import_reports_bad_files_and_keeps_the_good_ones(uow, admin, t
 
 def test_importing_a_missing_folder_is_refused(uow, admin, tmp_path):
     with pytest.raises(DomainError) as exc:
-        service.import_markdown_folder(uow, admin, folder=tmp_path / "nope", progress=False)
+        imports.import_markdown_folder(uow, admin, folder=tmp_path / "nope", progress=False)
     assert exc.value.code == ErrorCode.NOT_FOUND
 
 
@@ -171,20 +171,20 @@ def test_csv_import_dedupes_on_reimport(uow, admin, tmp_path):
     path = tmp_path / "faq.csv"
     path.write_text("question,answer,tags\nCan I pay by UPI?,Yes: scan the QR code.,billing\n"
                     "Is there a visit fee?,Only out of warranty.,billing\n,orphan answer,\n", encoding="utf-8")
-    first = service.import_qa_csv(uow, admin, path=path, progress=False)
+    first = imports.import_qa_csv(uow, admin, path=path, progress=False)
     assert sorted(first.created) == ["can-i-pay-by-upi", "is-there-a-visit-fee"]
     assert [(p.source, p.code) for p in first.failed] == [("faq.csv:4", "invalid_input")]
     path.write_text("question,answer,tags\nCan I pay by UPI?,Yes: scan the QR code on the invoice.,billing\n"
                     "Is there a visit fee?,Only out of warranty.,billing\n", encoding="utf-8")
-    second = service.import_qa_csv(uow, admin, path=path, progress=False)
+    second = imports.import_qa_csv(uow, admin, path=path, progress=False)
     assert (second.updated, second.unchanged, second.created) == (["can-i-pay-by-upi"], ["is-there-a-visit-fee"], [])
 
 
 def test_reimporting_over_an_archived_article_is_reported_not_applied(uow, admin, tmp_path):
     _write(tmp_path, "old.md", "# Old\nfirst text")
-    service.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
+    imports.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
     service.archive_article(uow, admin, article_id=service.get_article(uow, admin, slug="old").id)
     _write(tmp_path, "old.md", "# Old\nsecond text")
-    report = service.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
+    report = imports.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
     assert [(p.source, p.code) for p in report.failed] == [("old.md", "conflict")]
     assert service.get_article(uow, admin, slug="old").body == "first text"

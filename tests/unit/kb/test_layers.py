@@ -27,6 +27,7 @@ def test_importing_kb_loads_neither_torch_nor_the_model():
     import subprocess
     import sys
 
-    code = "import sys, kb.search, kb.indexer, kb.cli; print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    code = ("import sys, kb.search, kb.indexer, kb.cli; "
+            "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split() == ["False", "False"]
