@@ -81,7 +81,7 @@ async def articles(request: web.Request, actor: Actor) -> web.Response:
     status = request.query.get("status") or None
     rows = await call(request, kb.list_articles, actor, status=status if status in ("draft", "published", "archived")
                       else None, text=request.query.get("q") or None, limit=200)
-    return render(request, "admin/kb_list.html", articles=rows, status=status or "", q=request.query.get("q", ""))
+    return render(request, "admin/kb_list.html", articles=rows, wanted=status or "", q=request.query.get("q", ""))
 
 
 def _kb_form(form: dict) -> dict:

@@ -80,7 +80,9 @@ async def kanban(request: web.Request, actor: Actor) -> web.Response:
     for j in all_jobs:
         columns.setdefault(j.state, []).append(j)
     names = await customer_names(request, actor, [j.customer_id for j in all_jobs])
+    order = {s: i for i, s in enumerate(JOB_COLUMNS)}
     return render(request, "agent/kanban.html", columns=columns, names=names,
+                  ordered=lambda states: sorted(states, key=lambda s: order.get(s, 99)),
                   focus=request.query.get("job"), message=request.query.get("why"))
 
 

@@ -140,7 +140,7 @@ async def claim(request: web.Request, actor: Actor) -> web.Response:
         lines = []
         for i in range(CLAIM_ROWS):
             bill = data.get(f"file_{i}")
-            has_file = bill is not None and not isinstance(bill, str) and bill.filename
+            has_file = bool(getattr(bill, "filename", None))  # an empty file input arrives as bytes
             if not (kept[f"description_{i}"].strip() or kept[f"amount_{i}"].strip() or has_file):
                 continue
             amount = parse_decimal(kept[f"amount_{i}"], "amount")

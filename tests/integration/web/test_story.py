@@ -156,3 +156,20 @@ def test_request_form_errors_show_next_to_the_field_and_keep_the_input(portal, d
     assert r.status_code == 400
     assert f'id="err-{field}"' in r.text and f"<code>{code}</code>" in r.text
     assert 'value="TYPED-SERIAL"' in r.text
+
+
+def test_every_report_on_the_board_renders_and_exports_csv(portal):
+    manager = portal.client("manager")
+    board = manager.get("/portal/m/reports")
+    names = re.findall(r'href="/portal/m/reports/([a-z-]+)"', board.text)
+    assert len(names) >= 15
+    for name in names:
+        r = manager.get(f"/portal/m/reports/{name}")
+        assert r.status_code in (200, 400), (name, r.status_code)
+        if r.status_code == 200:
+            link = re.search(r'href="(/portal/m/reports/[^"]+format=csv[^"]*)"', r.text)
+            assert link, name
+            csv = manager.get(link.group(1).replace("&amp;", "&"))
+            assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv"), name
+        else:
+            assert "<code>invalid_input</code>" in r.text, name
