@@ -95,6 +95,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A refusal is a page with its code and words; never a traceback."""
     try:
         return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        return render(request, "error.html", status=413, code=ErrorCode.UPLOAD_TOO_LARGE,
+                      message="what you sent is larger than this site accepts; send smaller files, one bill a line")
     except web.HTTPException as exc:
         if exc.status in (404, 405):
             return render(request, "error.html", status=exc.status, code=ErrorCode.NOT_FOUND,

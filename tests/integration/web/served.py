@@ -84,7 +84,8 @@ class Client:
             if not self.csrf:
                 self.get("/portal/login")
             data.setdefault("_csrf", self.csrf)
-        r = self.http.post(self.base + path, data=data, timeout=30, allow_redirects=kw.pop("allow_redirects", True), **kw)
+        full = path if path.startswith("http") else self.base + path
+        r = self.http.post(full, data=data, timeout=30, allow_redirects=kw.pop("allow_redirects", True), **kw)
         found = CSRF.search(r.text) if r.headers.get("Content-Type", "").startswith("text/html") else None
         if found:
             self.csrf = found.group(1)
