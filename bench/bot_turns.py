@@ -53,6 +53,7 @@ MODEL = ROOT / "bot" / "models" / "fieldserv.tar.gz"
 RESULTS = ROOT / "bench" / "results"
 SECRET = "bench-secret"
 STARTUP = 300
+TURNS_PER_CHAT = 5
 
 
 def free_port() -> int:
@@ -75,7 +76,7 @@ def wait(url: str, proc: subprocess.Popen, what: str) -> None:
     raise RuntimeError(f"{what} not up on {url} after {STARTUP} s")
 
 
-def start_stack(work: Path, name: str, package: str, env: dict) -> tuple[str, list[subprocess.Popen]]:
+def start_stack(work: Path, name: str, package: str, env: dict) -> tuple[str, str, list[subprocess.Popen]]:
     aport, rport = free_port(), free_port()
     procs = [subprocess.Popen([str(PY), "-m", "rasa_sdk", "--actions", package, "--port", str(aport), "--quiet"],
                               cwd=ROOT, env=env, stdout=(work / f"{name}-actions.log").open("wb"),
@@ -84,13 +85,14 @@ def start_stack(work: Path, name: str, package: str, env: dict) -> tuple[str, li
     endpoints = work / f"{name}-endpoints.yml"
     endpoints.write_text("action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n")
     procs.append(subprocess.Popen(
-        [str(RASA), "run", "-m", str(MODEL), "-p", str(rport), "-i", "127.0.0.1", "--endpoints", str(endpoints),
+        [str(RASA), "run", "--enable-api", "-m", str(MODEL), "-p", str(rport), "-i", "127.0.0.1",
+         "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "bot" / "credentials.yml")],
         cwd=work, env={**env, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{aport}/webhook"},
         stdout=(work / f"{name}-rasa.log").open("wb"), stderr=subprocess.STDOUT))
     url = f"http://127.0.0.1:{rport}"
     wait(f"{url}/", procs[1], f"{name} Rasa")
-    return url, procs
+    return url, f"http://127.0.0.1:{aport}/webhook", procs
 
 
 def demo_database(work: Path) -> tuple[str, str, str]:
@@ -114,29 +116,80 @@ def demo_database(work: Path) -> tuple[str, str, str]:
     return url, issue_token(SECRET, actor), job_number
 
 
-async def turn(session: aiohttp.ClientSession, url: str, sender: str, text: str, token: str) -> float:
+async def turn(session: aiohttp.ClientSession, url: str, sender: str, text: str, token: str,
+               expect_reply: bool) -> float:
     body = {"sender": sender, "message": text, "metadata": {"token": token}}
     started = time.perf_counter()
     async with session.post(f"{url}/webhooks/rest/webhook", json=body) as resp:
         replies = await resp.json()
         resp.raise_for_status()
     elapsed = (time.perf_counter() - started) * 1000
-    if not replies:
+    if expect_reply and not replies:  # the floor's actions say nothing; the real ones must answer
         raise RuntimeError(f"no reply to {text!r} from {url}")
     return elapsed
 
 
 async def level(url: str, conversations: int, turns: int, text: str, token: str, tag: str) -> list[float]:
+    """``conversations`` at once, each a realistic chat: a greeting (not measured,
+    it starts the session), then TURNS_PER_CHAT measured turns, then a new chat.
+    (Rasa's prediction time grows with the length of a conversation, so one
+    endless conversation would measure that instead.)"""
+    per_worker = max(1, turns // conversations)
+    timings: list[float] = []
+    real = tag == "real"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
+        async def worker(i: int) -> None:
+            done = 0
+            while done < per_worker:
+                sender = f"{tag}-{conversations}-{i}-{time.monotonic_ns()}"
+                await turn(session, url, sender, "hello", token, True)
+                for _ in range(min(TURNS_PER_CHAT, per_worker - done)):
+                    timings.append(await turn(session, url, sender, text, token, real))
+                    done += 1
+
+        await asyncio.gather(*(worker(i) for i in range(conversations)))
+    return timings
+
+
+def action_call(job: str, token: str) -> dict:
+    """The action server request Rasa sends for the status action of the measured turn."""
+    latest = {"intent": {"name": "check_request_status", "confidence": 1.0}, "entities": [],
+              "text": f"what is the status of {job}", "message_id": "bench", "metadata": {"token": token}}
+    tracker = {"sender_id": "bench", "slots": {"reference": job, "handoff_offered": False}, "latest_message": latest,
+               "events": [], "paused": False, "followup_action": None, "active_loop": {},
+               "latest_action_name": "status_form"}
+    return {"next_action": "action_check_request_status", "sender_id": "bench", "tracker": tracker, "domain": {},
+            "version": "3.6.21"}
+
+
+async def parse_level(url: str, turns: int, text: str) -> list[float]:
+    timings: list[float] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        for i in range(turns + 1):
+            started = time.perf_counter()
+            async with session.post(f"{url}/model/parse", json={"text": text}) as resp:
+                await resp.read()
+                resp.raise_for_status()
+            if i:
+                timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+async def action_level(url: str, conversations: int, turns: int, body: dict) -> list[float]:
+    """The action alone: Rasa's HTTP call to the action server, nothing else."""
     per_conversation = max(1, turns // conversations)
     timings: list[float] = []
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
-        async def one(i: int) -> None:
-            sender = f"{tag}-{conversations}-{i}-{time.monotonic_ns()}"
-            await turn(session, url, sender, text, token)  # warm-up: session start, not measured
-            for _ in range(per_conversation):
-                timings.append(await turn(session, url, sender, text, token))
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        async def one() -> None:
+            for i in range(per_conversation + 1):
+                started = time.perf_counter()
+                async with session.post(url, json=body) as resp:
+                    await resp.read()
+                    resp.raise_for_status()
+                if i:  # the first call warms up
+                    timings.append((time.perf_counter() - started) * 1000)
 
-        await asyncio.gather(*(one(i) for i in range(conversations)))
+        await asyncio.gather(*(one() for _ in range(conversations)))
     return timings
 
 
@@ -153,7 +206,8 @@ def summarise(values: list[float]) -> dict:
 def markdown(report: dict) -> str:
     lines = [
         "# Bot turn latency (REST channel)", "",
-        f"{report['when']} · {report['machine']} · model `{report['model']}` · turn: “{report['text']}”", "",
+        f"{report['when']} · {report['machine']} · model `{report['model']}` · turn: “{report['text']}”",
+        f"(each simulated chat: a greeting, then {TURNS_PER_CHAT} measured turns; a signed-in customer)", "",
         "| concurrent conversations | stack | turns | p50 ms | p95 ms | p99 ms |",
         "|---:|---|---:|---:|---:|---:|",
     ]
@@ -161,11 +215,18 @@ def markdown(report: dict) -> str:
         for stack in ("real", "floor"):
             r = row[stack]
             lines.append(f"| {row['conversations']} | {stack} | {r['turns']} | {r['p50']} | {r['p95']} | {r['p99']} |")
-    lines += ["", "Backend share (real − floor):", "",
+    p = report["nlu_parse"]
+    lines += ["", f"NLU parse alone (`/model/parse`, one at a time): p50 {p['p50']} ms, p95 {p['p95']} ms.",
+              "", "Backend share (real − floor):", "",
               "| concurrent conversations | Δp50 ms | Δp95 ms | Δp99 ms |", "|---:|---:|---:|---:|"]
     for row in report["levels"]:
         d = row["backend_share"]
         lines.append(f"| {row['conversations']} | {d['p50']} | {d['p95']} | {d['p99']} |")
+    lines += ["", "The status action alone (its HTTP call from Rasa to the action server), real − do-nothing:", "",
+              "| concurrent calls | real p50 | real p95 | do-nothing p95 | Δp95 ms |", "|---:|---:|---:|---:|---:|"]
+    for row in report["levels"]:
+        a, f = row["action_real"], row["action_floor"]
+        lines.append(f"| {row['conversations']} | {a['p50']} | {a['p95']} | {f['p95']} | {row['action_share']['p95']} |")
     lines += ["", "`real`: actions call the service core on SQLite; `floor`: do-nothing actions "
               "(bench/noop_actions), same HTTP hops. Goal: the backend adds under 10 ms at p95.", ""]
     return "\n".join(lines)
@@ -173,7 +234,7 @@ def markdown(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--turns", type=int, default=300, help="measured turns per level and stack")
+    parser.add_argument("--turns", type=int, default=200, help="measured turns per level and stack")
     parser.add_argument("--levels", default="1,10,50")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -187,11 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": SECRET, "TF_CPP_MIN_LOG_LEVEL": "3",
                "RASA_TELEMETRY_ENABLED": "false", "KB_INDEX_DIR": str(work / "no-kb")}
         print("==> bench: starting the real and the floor stacks (a minute or two)")
-        real_url, p1 = start_stack(work, "real", "actions", env)
+        real_url, real_actions, p1 = start_stack(work, "real", "actions", env)
         procs += p1
-        floor_url, p2 = start_stack(work, "floor", "bench.noop_actions", env)
+        floor_url, floor_actions, p2 = start_stack(work, "floor", "bench.noop_actions", env)
         procs += p2
         text = f"what is the status of {job}"
+        parse = summarise(asyncio.run(parse_level(real_url, args.turns, text)))
+        print(f"    NLU parse alone (1 at a time): p50 {parse['p50']} ms, p95 {parse['p95']} ms")
         levels = []
         for conversations in [int(x) for x in args.levels.split(",")]:
             row = {"conversations": conversations}
@@ -200,10 +263,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {conversations:>3} conversations, {stack:<5}: p50 {row[stack]['p50']} ms, "
                       f"p95 {row[stack]['p95']} ms, p99 {row[stack]['p99']} ms")
             row["backend_share"] = {q: round(row["real"][q] - row["floor"][q], 1) for q in ("p50", "p95", "p99")}
+            for stack, url in (("real", real_actions), ("floor", floor_actions)):
+                row[f"action_{stack}"] = summarise(asyncio.run(
+                    action_level(url, conversations, args.turns, action_call(job, token))))
+            row["action_share"] = {q: round(row["action_real"][q] - row["action_floor"][q], 1)
+                                   for q in ("p50", "p95", "p99")}
+            print(f"    {conversations:>3} conversations, status action alone: real p95 {row['action_real']['p95']} ms, "
+                  f"do-nothing p95 {row['action_floor']['p95']} ms")
             levels.append(row)
         report = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
-                  "model": MODEL.name, "text": text, "turns_per_level": args.turns, "levels": levels}
+                  "model": MODEL.name, "text": text, "turns_per_level": args.turns, "nlu_parse": parse,
+                  "levels": levels}
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "bot_turns.json").write_text(json.dumps(report, indent=2) + "\n")
         (args.out / "bot_turns.md").write_text(markdown(report))

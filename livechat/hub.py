@@ -159,8 +159,16 @@ class Hub:
             await self.to_customer(m.conversation_id, "user_message", customer_echo(m))
         else:
             await self.to_customer(m.conversation_id, "bot_uttered", customer_payload(m))
-        await self.sio.emit("message", m.as_dict(), room=conv_room(m.conversation_id), namespace=AGENTS,
-                            skip_sid=skip_agent_sid)
+        room = conv_room(m.conversation_id)
+        if self._anyone_in(AGENTS, room, skip_agent_sid):
+            await self.sio.emit("message", m.as_dict(), room=room, namespace=AGENTS, skip_sid=skip_agent_sid)
+
+    def _anyone_in(self, namespace: str, room: str, skip_sid: str | None) -> bool:
+        """Whether an emit to ``room`` reaches anyone (python-socketio encodes
+        the packet before it looks). With Redis other workers may listen."""
+        if self.settings.redis_url:
+            return True
+        return any(sid != skip_sid for sid, _eio in self.sio.manager.get_participants(namespace, room))
 
     async def say(self, conversation_id: int, text: str, *, payload: dict | None = None) -> MessageView:
         """Store and deliver a message from the hub itself (sender "system")."""

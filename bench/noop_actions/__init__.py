@@ -35,6 +35,7 @@ def _make(action_name: str) -> type[Action]:
             return list(events)
 
     Noop.__name__ = Noop.__qualname__ = "Noop_" + action_name
+    globals()[Noop.__name__] = Noop  # importable by name: the server pickles its app for its worker
     return Noop
 
 
