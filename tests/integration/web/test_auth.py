@@ -107,3 +107,25 @@ def test_each_role_is_refused_on_other_roles_pages(portal, who):
     r = c.post({"agent": "/portal/m/claims/lines/1/pass", "manager": "/portal/x/users"}.get(who, "/portal/a/jobs/JB-1/release"),
                {})
     assert r.status_code == 403
+
+
+def test_behind_tls_the_cookie_is_secure(sqlite_url, tmp_path):
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from backend.db import UnitOfWork, make_engine, make_session_factory
+    from backend.settings import Settings
+    from backend.web import PortalConfig, create_standalone
+
+    uow = UnitOfWork(make_session_factory(make_engine(sqlite_url)))
+    app = create_standalone(Settings(var_dir=tmp_path, database_url=sqlite_url), uow,
+                            config=PortalConfig(force_secure_cookie=True))
+
+    async def first_cookie() -> str:
+        async with TestClient(TestServer(app)) as client:
+            r = await client.get("/portal/login")
+            return r.headers["Set-Cookie"]
+
+    cookie = asyncio.run(first_cookie())
+    assert "Secure" in cookie and "HttpOnly" in cookie
