@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.conversations.lifecycle import ConversationState, Handoff, Sender
@@ -203,7 +203,11 @@ def _existing_client_ids(s: Session, items: Iterable[NewMessage]) -> dict[tuple[
     keys = {(i.conversation_id, i.client_id) for i in items if i.client_id}
     if not keys:
         return {}
-    rows = list(s.scalars(select(Message).where(tuple_(Message.conversation_id, Message.client_id).in_(list(keys)))))
+    # Two INs, not a row-value IN: SQLite scans the whole table for the latter.
+    rows = [m for m in s.scalars(select(Message).where(
+        Message.conversation_id.in_(sorted({k[0] for k in keys})),
+        Message.client_id.in_(sorted({k[1] for k in keys})),
+    )) if (m.conversation_id, m.client_id) in keys]
     names = _agent_names(s, {m.agent_id for m in rows})
     return {(m.conversation_id, m.client_id): _msg_view(m, names) for m in rows}
 

@@ -37,7 +37,7 @@ class Conversation(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     handoff_reason: Mapped[str | None] = mapped_column(String(32))
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     skipped_agents: Mapped[list] = mapped_column(JSON, default=list)
     last_seq: Mapped[int] = mapped_column(default=0)

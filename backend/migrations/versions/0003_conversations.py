@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("session_id", name=op.f("uq_conversations_session_id")),
     )
     op.create_index(op.f("ix_conversations_agent_id"), "conversations", ["agent_id"], unique=False)
+    op.create_index(op.f("ix_conversations_assigned_at"), "conversations", ["assigned_at"], unique=False)
     op.create_index(op.f("ix_conversations_customer_id"), "conversations", ["customer_id"], unique=False)
     op.create_index(op.f("ix_conversations_last_activity"), "conversations", ["last_activity"], unique=False)
     op.create_index("ix_conversations_state_queued", "conversations", ["state", "queued_at"], unique=False)
@@ -113,6 +114,7 @@ def downgrade() -> None:
     op.drop_index("ix_conversations_state_queued", table_name="conversations")
     op.drop_index(op.f("ix_conversations_last_activity"), table_name="conversations")
     op.drop_index(op.f("ix_conversations_customer_id"), table_name="conversations")
+    op.drop_index(op.f("ix_conversations_assigned_at"), table_name="conversations")
     op.drop_index(op.f("ix_conversations_agent_id"), table_name="conversations")
     op.drop_table("conversations")
     op.drop_table("agent_presence")
