@@ -290,7 +290,7 @@ def queue_snapshot(
             .where(Conversation.assigned_at.is_not(None), Conversation.queued_at.is_not(None),
                    Conversation.assigned_at >= now - timedelta(hours=24))
             .order_by(Conversation.assigned_at.desc()).limit(recent)
-        ).all()
+        ).all() if queued else []
         avg = average_wait([(a - q).total_seconds() for q, a in recent_rows])
         positions = queue_positions(Waiting(c.id, c.queued_at or c.created_at) for c in queued)
         views = _conv_views(s, queued)
