@@ -56,7 +56,7 @@ class _Doc:
         self.font(9, bold)
         if fill:
             self.pdf.set_fill_color(230, 236, 238)
-        for i, (cell, w) in enumerate(zip(cells, widths)):
+        for i, (cell, w) in enumerate(zip(cells, widths, strict=True)):
             align = (aligns or "L" * len(cells))[i]
             self.pdf.cell(w, 7, self.t(cell)[:60], border="B", align=align, fill=fill)
         self.pdf.ln(7)

@@ -104,7 +104,7 @@ async def move(request: web.Request, actor: Actor) -> web.StreamResponse:
         if _wants_json(request):
             return web.json_response({"ok": False, "code": str(exc.code), "message": exc.message},
                                      status=error_status(exc))
-        raise web.HTTPSeeOther(url(request, "a_kanban", query={"job": ref, "why": f"{exc.code}: {exc.message}"}))
+        raise web.HTTPSeeOther(url(request, "a_kanban", query={"job": ref, "why": f"{exc.code}: {exc.message}"})) from None
     if isinstance(done, str) and done.startswith("/"):
         if _wants_json(request):
             return web.json_response({"ok": False, "code": "needs_slot", "redirect": done,
