@@ -158,3 +158,31 @@ async def test_technician_chat_on_a_phone(browser, e2e_db, tmp_path):
     finally:
         await hub.stop()
         await rasa.stop()
+
+
+async def test_the_widget_keeps_what_was_typed_while_the_hub_was_down(browser, e2e_db):
+    url, uow, people = e2e_db
+    rasa = await FakeRasa().start()
+    settings = hub_settings(url, rasa_url=rasa.url)
+    hub = await start_hub(settings, uow)
+    port = int(hub.url.rsplit(":", 1)[1])
+    try:
+        page = await browser.new_page()
+        await page.goto(hub.url + "/")
+        await page.click(".fsc-launch")
+        await widget_say(page, "first message")
+        await page.wait_for_selector(".fsc-bot >> text=You said: first message")
+        await hub.stop()  # the hub goes away (a deploy, a crash)
+        await page.wait_for_selector(".fsc-net", state="visible")
+        await widget_say(page, "typed while you were away")
+        await page.wait_for_selector(".fsc-me.fsc-pending >> text=typed while you were away")
+        hub = await start_hub(settings, uow, port=port)
+        await page.wait_for_selector(".fsc-bot >> text=You said: typed while you were away", timeout=20000)
+        await page.wait_for_selector(".fsc-net", state="hidden")
+        assert await page.locator(".fsc-me.fsc-pending").count() == 0
+        texts = await page.locator(".fsc-me").all_inner_texts()
+        assert texts == ["first message", "typed while you were away"]  # each once, in order
+        assert [r["message"] for r in rasa.received] == ["first message", "typed while you were away"]
+    finally:
+        await hub.stop()
+        await rasa.stop()
