@@ -157,7 +157,9 @@ class _Run:
         cid = w.item_customer[item]
         if (r < 0.44 or not order_ok) and w.item_warranty[item] >= day:
             self._covered(at, cid, item, None, MAKER_WARRANTY, True, True)
-        elif order_ok:
+        elif order_ok and r < 0.72:  # no cover, a paid visit asked for by chat or phone: a billable job
+            self._covered(at, cid, item, None, None, False, False, kind="order")
+        elif order_ok:  # a walk-in service order (D), invoiced before the visit
             self.intake.order(cid, item, at)
         else:
             cover = self._cover(day, active)
@@ -176,10 +178,10 @@ class _Run:
             active.pop()
         return None
 
-    def _covered(self, at: datetime, cid: int, item: int, contract_id: int | None, cover: str, labour: bool,
-                 parts: bool) -> None:
+    def _covered(self, at: datetime, cid: int, item: int, contract_id: int | None, cover: str | None, labour: bool,
+                 parts: bool, kind: str = "job") -> None:
         problem = problem_for(self.w, item, self.rnd)
-        rid, who = self.intake.request(cid, "job", problem, at, item=item, contract=contract_id, cover=cover,
+        rid, who = self.intake.request(cid, kind, problem, at, item=item, contract=contract_id, cover=cover,
                                        labour=labour, parts=parts)
         plan = JobPlan(at, cid, self.w.item_site[item], item, rid, contract_id, None, labour, parts, problem)
         self.jobs.simulate(plan, who)

@@ -103,9 +103,9 @@ class Contracts:
         ids = [self.book.sink.next_id("contracts") for _ in plans]
         for i, plan in enumerate(plans):
             self._contract_row(ids[i], ids[i - 1] if i else None, customer_id, site, plan)
-        request_id = self._inquiry_request(customer_id, items, plans[0], ids[0])
+        self._inquiry_request(customer_id, items, plans[0], ids[0])
         for i, plan in enumerate(plans):
-            self._emit(ids[i], customer_id, site, items, plan, request_id if i == 0 else None)
+            self._emit(ids[i], customer_id, site, items, plan)
 
     # --- deciding what happened (no rows yet) ---------------------------------------------------------
     def _simulate(self, at: datetime, type_code: str, *, renewal: bool, items: int, after: date | None) -> Plan:
@@ -199,9 +199,8 @@ class Contracts:
             plan.accepted_at, "renewal" if renewal_of else None))
         self.count += 1
 
-    def _emit(self, cid: int, customer_id: int, site: int, items: list[int], plan: Plan,
-              request_id: int | None) -> None:
-        sink, book, rnd = self.book.sink, self.book, self.rnd
+    def _emit(self, cid: int, customer_id: int, site: int, items: list[int], plan: Plan) -> None:
+        sink, book = self.book.sink, self.book
         for item in items:
             sink.add("covered_items", (sink.next_id("covered_items"), cid, item))
         for o in plan.offers:
@@ -210,12 +209,8 @@ class Contracts:
                                          plan.ends_on, plan.visits_per_year, plan.instalments,
                                          o.sent_at.date() + timedelta(days=30), o.state, o.sent_at, o.answered_at,
                                          None))
-            book.history("offer", oid, request_id, None, "sent", Who(rnd.choice(self.w.agents), "agent", "portal"),
-                         o.sent_at)
-            if o.answered_at is not None and o.state != "sent":
-                book.history("offer", oid, request_id, "sent", o.state, Who(None, "customer", "portal"), o.answered_at)
-        for frm, to, at, who in plan.moves:
-            book.history("contract", cid, request_id, frm, to, who, at)
+        for frm, to, at, who in plan.moves:  # as backend.coverage.service records them: no request id
+            book.history("contract", cid, None, frm, to, who, at)
         if not plan.accepted_at:
             return
         labour, parts, _ = TYPES[plan.type_code]

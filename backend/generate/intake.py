@@ -9,15 +9,20 @@ from datetime import datetime, timedelta
 from backend.generate.book import Book, Line, Payment, Who, m
 from backend.generate.jobs import DONE, METHODS, JobPlan, Jobs, minutes, problem_for
 from backend.generate.world import BENCH_CENTS, CATEGORIES, VISIT_CENTS, World
+from backend.orders.models import OrderState
+from backend.orders.service import ORDER_MOVES
+from backend.repairs.models import RepairState
+from backend.repairs.service import REPAIR_MOVES
 
 QUESTIONS = ["How often should the filter be cleaned?", "What does error E21 mean?", "Is my product under warranty?",
              "How do I book a service visit?", "Can I change my appointment?", "Where can I pay my invoice?"]
 CHANNELS = ("chat", "chat", "portal", "phone", "email", "website")
-ORDER_MOVES = {"new": {"invoiced", "cancelled"}, "invoiced": {"planned"}, "planned": {"done"}, "done": {"paid"}}
-REPAIR_MOVES = {"received": {"estimating"}, "estimating": {"estimate_sent"},
-                "estimate_sent": {"approved", "declined"}, "declined": {"returned"}, "approved": {"under_repair"},
-                "under_repair": {"repaired"}, "repaired": {"invoiced"}, "invoiced": {"delivered"},
-                "delivered": {"closed"}}
+
+
+def _check(lifecycle, enum, moves) -> None:
+    for frm, to, _, _ in moves[1:]:
+        if not lifecycle.can(enum(frm), enum(to)):
+            raise AssertionError(f"{lifecycle.name} move {frm} -> {to} is not in the lifecycle")
 
 
 class Intake:
@@ -104,9 +109,7 @@ class Intake:
             if state == "done" and paid_at is not None:
                 moves.append(("done", "paid", max(paid_at, moves[-1][2]), agent))
         state = moves[-1][1]
-        for frm, to, _, _ in moves[1:]:
-            if to not in ORDER_MOVES.get(frm, ()):
-                raise AssertionError(f"order move {frm} -> {to}")
+        _check(ORDER_MOVES, OrderState, moves)
         sink.add("service_orders", (oid, f"SO-{oid:06d}", cid, rid, w.item_site[item], item, problem, state,
                                     invoice_id, agent.user_id, at))
         for l in lines:
@@ -149,21 +152,28 @@ class Intake:
                 answers.append(("sent", None, t))
             elif state in ("approved", "declined"):
                 answers[-1] = (state, t, answers[-1][2])
-            elif state == "under_repair" and revised:
+            elif state == "under_repair" and revised and len(estimates) == 1:
+                # the technician finds another fault: a revised estimate, approved, then on with the repair
                 extra = rnd.choice(w.parts_of[w.item_category[item]])
                 parts = parts + [extra]
                 estimates.append(estimates[0] + [Line("part", f"Part GP-{extra[0]:05d}", 1, extra[1])])
-                answered = t + minutes(rnd.randrange(30, 600))
-                answers.append(("approved", answered, t) if answered <= self.now else ("sent", None, t))
-                t = max(t, answered)
+                for again, actor2 in (("estimate_sent", techw), ("approved", who), ("under_repair", techw)):
+                    t = t + minutes(rnd.randrange(60, 1440))
+                    if t > self.now:
+                        break
+                    moves.append((moves[-1][1], again, t, actor2))
+                    if again == "estimate_sent":
+                        answers.append(("sent", None, t))
+                    elif again == "approved":
+                        answers[-1] = ("approved", t, answers[-1][2])
+                if t > self.now:
+                    break
             elif state == "repaired":
                 repaired_at = t
-            elif state == "delivered":
+            elif state in ("delivered", "returned"):
                 delivered_at = t
         state = moves[-1][1]
-        for frm, to, _, _ in moves[1:]:
-            if to not in REPAIR_MOVES.get(frm, ()):
-                raise AssertionError(f"repair move {frm} -> {to}")
+        _check(REPAIR_MOVES, RepairState, moves)
         roid = sink.next_id("repair_orders")
         invoice_id = None
         if state in ("invoiced", "delivered", "closed"):

@@ -227,9 +227,12 @@ class Sql:
         return cast(expr, Float)
 
     def tune(self, session: Session) -> None:
-        """Give a report query room to sort and hash in memory (PostgreSQL, this transaction only)."""
+        """PostgreSQL, this transaction only: room to sort and hash in memory, and no JIT
+        compilation (the per-row look-ups make the planner's cost large enough to trigger
+        it, and compiling took longer than running: 0.7 s of 1.2 s on a P&L at 50k jobs)."""
         if self.pg:
             session.execute(text("SET LOCAL work_mem = '64MB'"))
+            session.execute(text("SET LOCAL jit = off"))
 
 
 def range_filter(col, p: Period):

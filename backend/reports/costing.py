@@ -115,17 +115,21 @@ def job_pnl(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end: da
         }[by]
         sums = [func.count(), func.sum(pj.c.billed), func.sum(pj.c.share), func.sum(pj.c.parts),
                 func.sum(pj.c.expenses), func.sum(pj.c.minutes)]
-        total = s.execute(select(*sums).select_from(pj)).one()
-        q = select(key, name, *sums).select_from(pj)
+        q = select(key.label("k"), name.label("n"), *[x.label(f"s{i}") for i, x in enumerate(sums)]).select_from(pj)
         if join is not None:
             q = q.join(*join, isouter=True)
-        grouped = q.group_by(key, name).subquery()
-        c = list(grouped.c)
+        g = q.group_by(key, name).subquery()
+        # the totals over every group ride along as window sums, so the jobs are costed once
+        totals = [func.sum(g.c[f"s{i}"]).over() for i in range(len(sums))]
+        groups = func.count().over()
         # profit = billed + share - parts - expenses - minutes/60 * rate, ordered in SQL (loss-makers first)
-        profit = c[3] + c[4] - c[5] - c[6] - c[7] / 60.0 * float(rate)
-        rows = s.execute(select(*c).order_by(profit, c[0]).limit(limit + 1)).all()
-    out = [_row(k, nm, rest, rate) for k, nm, *rest in rows[:limit]]
-    return Pnl(by, rate, _row("all", "all", total, rate), out, len(rows) > limit)
+        profit = g.c.s1 + g.c.s2 - g.c.s3 - g.c.s4 - g.c.s5 / 60.0 * float(rate)
+        rows = s.execute(select(g.c.k, g.c.n, *[g.c[f"s{i}"] for i in range(len(sums))], groups, *totals)
+                         .order_by(profit, g.c.k).limit(limit)).all()
+    width = 2 + len(sums)
+    out = [_row(r[0], r[1], r[2:width], rate) for r in rows]
+    total = _row("all", "all", rows[0][width + 1:] if rows else (0, 0, 0, 0, 0, 0), rate)
+    return Pnl(by, rate, total, out, bool(rows) and rows[0][width] > len(out))
 
 
 def _row(key: Any, name: Any, values, rate: Decimal) -> PnlRow:

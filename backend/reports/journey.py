@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, literal, or_, select, union, union_all
+from sqlalchemy import and_, case, or_, select, union
 
 from backend.billing.models import Invoice
 from backend.coverage.models import Contract, ContractOffer, PlannedVisit
@@ -55,41 +55,38 @@ class Journey:
     steps: list[JourneyStep]
 
 
-def _linked(req: ServiceRequest):
-    """(entity_type, entity_id) of everything the request became, as one SELECT."""
+def _linked(s, req: ServiceRequest) -> list[tuple[str, int]]:
+    """(entity_type, entity_id) of everything the request became: a few small
+    indexed look-ups, so that the history is then read by its entity index."""
     rid = req.id
-    jobs_of_request = select(Job.id).where(Job.request_id == rid)
-    orders = select(ServiceOrder.id).where(ServiceOrder.request_id == rid)
-    repairs = select(RepairOrder.id).where(RepairOrder.request_id == rid)
-    contract_ids = select(Contract.id).where(Contract.id == req.contract_id) if req.kind == "contract" \
-        else select(Contract.id).where(literal(False))
-    jobs = union(jobs_of_request, select(Job.id).where(Job.order_id.in_(orders)),
-                 select(Job.id).where(Job.contract_id.in_(contract_ids), Job.request_id.is_(None)))
-    job_ids = select(jobs.subquery().c.id)
-
-    def pair(kind: str, ids):
-        sub = ids.subquery()
-        return select(literal(kind).label("etype"), sub.c[0].label("eid"))
-
-    invoices = select(Invoice.id).where(or_(
-        and_(Invoice.source_type == "job", Invoice.source_id.in_(job_ids)),
-        and_(Invoice.source_type == "order", Invoice.source_id.in_(orders)),
-        and_(Invoice.source_type == "repair", Invoice.source_id.in_(repairs)),
-        and_(Invoice.source_type == "contract", Invoice.source_id.in_(contract_ids)),
-    ))
-    return union_all(
-        pair("request", select(literal(rid))),
-        pair("ticket", select(Ticket.id).where(Ticket.request_id == rid)),
-        pair("job", job_ids), pair("estimate", job_ids),
-        pair("expense_claim", select(ExpenseClaim.id).where(ExpenseClaim.job_id.in_(job_ids))),
-        pair("contract", contract_ids),
-        pair("offer", select(ContractOffer.id).where(ContractOffer.contract_id.in_(contract_ids))),
-        pair("contract_offer", select(ContractOffer.id).where(ContractOffer.contract_id.in_(contract_ids))),
-        pair("planned_visit", select(PlannedVisit.id).where(PlannedVisit.contract_id.in_(contract_ids))),
-        pair("order", orders), pair("service_order", orders),
-        pair("repair", repairs), pair("repair_order", repairs),
-        pair("invoice", invoices),
-    )
+    orders = list(s.scalars(select(ServiceOrder.id).where(ServiceOrder.request_id == rid)))
+    repairs = list(s.scalars(select(RepairOrder.id).where(RepairOrder.request_id == rid)))
+    contracts = [req.contract_id] if req.kind == "contract" and req.contract_id else []
+    jobs = set(s.scalars(select(Job.id).where(Job.request_id == rid)))
+    if orders:
+        jobs |= set(s.scalars(select(Job.id).where(Job.order_id.in_(orders))))
+    if contracts:
+        jobs |= set(s.scalars(select(Job.id).where(Job.contract_id.in_(contracts), Job.request_id.is_(None))))
+    jobs = sorted(jobs)
+    sources = [("job", jobs), ("order", orders), ("repair", repairs), ("contract", contracts)]
+    invoices = list(s.scalars(select(Invoice.id).where(or_(*[
+        and_(Invoice.source_type == kind, Invoice.source_id.in_(ids)) for kind, ids in sources if ids]))))\
+        if any(ids for _, ids in sources) else []
+    pairs = [("request", rid)]
+    pairs += [("ticket", i) for i in s.scalars(select(Ticket.id).where(Ticket.request_id == rid))]
+    pairs += [(kind, i) for i in jobs for kind in ("job", "estimate")]
+    if jobs:
+        pairs += [("expense_claim", i) for i in s.scalars(select(ExpenseClaim.id).where(ExpenseClaim.job_id.in_(jobs)))]
+    if contracts:
+        offers = list(s.scalars(select(ContractOffer.id).where(ContractOffer.contract_id.in_(contracts))))
+        pairs += [(kind, i) for i in offers for kind in ("offer", "contract_offer")]
+        pairs += [("planned_visit", i) for i in
+                  s.scalars(select(PlannedVisit.id).where(PlannedVisit.contract_id.in_(contracts)))]
+    pairs += [("contract", i) for i in contracts]
+    pairs += [(kind, i) for i in orders for kind in ("order", "service_order")]
+    pairs += [(kind, i) for i in repairs for kind in ("repair", "repair_order")]
+    pairs += [("invoice", i) for i in invoices]
+    return pairs
 
 
 def journey(uow: UnitOfWork, actor: Actor, *, request: str | None = None, start: date | None = None,
@@ -103,11 +100,12 @@ def journey(uow: UnitOfWork, actor: Actor, *, request: str | None = None, start:
         raise invalid("give the request's reference (SR-..., or the JB-/TK- it became)", field="request")
     with uow() as s:
         req = load_request(s, actor, request)
-        linked = _linked(req).subquery()
+        pairs = _linked(s, req)
         ids = union(
             select(StateChange.id).where(StateChange.request_id == req.id),
-            select(StateChange.id).join(linked, and_(StateChange.entity_type == linked.c.etype,
-                                                     StateChange.entity_id == linked.c.eid)),
+            *[select(StateChange.id).where(StateChange.entity_type == kind,
+                                           StateChange.entity_id.in_([i for k, i in pairs if k == kind]))
+              for kind in sorted({k for k, _ in pairs})],
         ).subquery()
         reference = case(
             *[(StateChange.entity_type == kind, select(model.number).where(model.id == StateChange.entity_id)

@@ -148,15 +148,11 @@ class ExtraBilling:
 def extra_billing(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end: date | None = None,
                   customer_id: int | None = None, contract_type: str | None = None, limit: int | None = None,
                   **unknown: Any) -> ExtraBilling:
-    """Invoices issued in the range on jobs that ran under a contract or
-    warranty: what the cover did not include (labour, parts)."""
+    """Invoices issued in the range on jobs that ran under a contract (AMC,
+    CMC, extended warranty): what the cover did not include (labour, parts)."""
     p = begin(actor, MANAGERS, start, end, unknown)
     customer_id = an_id(customer_id, "customer_id")
     limit = row_limit(limit)
-    lines = (select(InvoiceLine.invoice_id.label("iid"),
-                    func.sum(case((InvoiceLine.kind == "labour", InvoiceLine.amount), else_=0)).label("labour"),
-                    func.sum(case((InvoiceLine.kind == "part", InvoiceLine.amount), else_=0)).label("parts"))
-             .group_by(InvoiceLine.invoice_id).subquery())
     conds = [day_filter(Invoice.issued_on, p), Invoice.source_type == "job", Job.contract_id.is_not(None)]
     if customer_id is not None:
         conds.append(Invoice.customer_id == customer_id)
@@ -166,6 +162,11 @@ def extra_billing(uow: UnitOfWork, actor: Actor, *, start: date | None = None, e
         conds.append(Contract.type_code == contract_type)
     base = (select(Invoice.id).join(Job, and_(Invoice.source_type == "job", Job.id == Invoice.source_id))
             .join(Contract, Contract.id == Job.contract_id).where(*conds).subquery())
+    lines = (select(InvoiceLine.invoice_id.label("iid"),
+                    func.sum(case((InvoiceLine.kind == "labour", InvoiceLine.amount), else_=0)).label("labour"),
+                    func.sum(case((InvoiceLine.kind == "part", InvoiceLine.amount), else_=0)).label("parts"))
+             .join(base, base.c.id == InvoiceLine.invoice_id)
+             .group_by(InvoiceLine.invoice_id).subquery())
     with uow() as s:
         Sql(s).tune(s)
         groups = s.execute(

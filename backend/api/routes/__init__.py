@@ -18,8 +18,9 @@ def all_routes() -> list[Route]:
         meta,
         orders,
         repairs,
+        reports,
         users,
     )
 
-    tables = [meta, auth, users, customers, catalog, intake, jobs, contracts, orders, repairs, billing, ledger]
+    tables = [meta, auth, users, customers, catalog, intake, jobs, contracts, orders, repairs, billing, ledger, reports]
     return [route for table in tables for route in table.routes.routes]

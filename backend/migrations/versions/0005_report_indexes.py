@@ -1,0 +1,48 @@
+"""report indexes: the date ranges and per-row look-ups of the manager's reports
+
+Revision ID: 0005_report_indexes
+Revises: 0004_processes
+Create Date: 2026-11-28 05:00:00
+
+Declared in backend/reports/models.py (which says which report each serves).
+"""
+from alembic import op
+
+
+revision = "0005_report_indexes"
+down_revision = "0004_processes"
+branch_labels = None
+depends_on = None
+
+INDEXES = [
+    ('ix_rpt_jobs_created_state', 'jobs', ['created_at', 'state']),
+    ('ix_rpt_jobs_resolved_at', 'jobs', ['resolved_at']),
+    ('ix_rpt_jobs_arrived_at', 'jobs', ['arrived_at']),
+    ('ix_rpt_jobs_scheduled_start', 'jobs', ['scheduled_start']),
+    ('ix_rpt_jobs_item_created', 'jobs', ['item_id', 'created_at']),
+    ('ix_rpt_tickets_created_state', 'tickets', ['created_at', 'state']),
+    ('ix_rpt_contracts_created_at', 'contracts', ['created_at']),
+    ('ix_rpt_contract_offers_sent_at', 'contract_offers', ['sent_at']),
+    ('ix_rpt_service_orders_created_at', 'service_orders', ['created_at']),
+    ('ix_rpt_service_orders_request_id', 'service_orders', ['request_id']),
+    ('ix_rpt_repair_orders_received_at', 'repair_orders', ['received_at']),
+    ('ix_rpt_repair_orders_request_id', 'repair_orders', ['request_id']),
+    ('ix_rpt_repair_estimates_created_at', 'repair_estimates', ['created_at']),
+    ('ix_rpt_invoices_state_due', 'invoices', ['state', 'due_on']),
+    ('ix_rpt_ledger_entries_account_on', 'ledger_entries', ['account_id', 'on', 'debit', 'credit']),
+    ('ix_rpt_feedback_created_at', 'feedback', ['created_at']),
+    ('ix_rpt_job_parts_recorded_at', 'job_parts', ['recorded_at']),
+    ('ix_rpt_repair_parts_recorded_at', 'repair_parts', ['recorded_at']),
+    ('ix_rpt_expense_claims_created_at', 'expense_claims', ['created_at']),
+    ('ix_rpt_advances_created_at', 'advances', ['created_at']),
+]
+
+
+def upgrade() -> None:
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns, unique=False)
+
+
+def downgrade() -> None:
+    for name, table, _ in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
