@@ -195,6 +195,18 @@ class _Run:
                 del self.recent[:1000]
 
 
+def _rebuild_report_facts(engine: Engine) -> None:
+    """The reports' per-job pre-aggregation, built once after a bulk load (it is kept current from the
+    history afterwards; see backend/reports/facts.py)."""
+    from backend.db import UnitOfWork, make_session_factory
+    from backend.reports import facts
+    from backend.reports.common import Sql
+
+    with UnitOfWork(make_session_factory(engine))() as s:
+        Sql(s).tune(s)
+        facts.rebuild(s)
+
+
 def generate(engine: Engine, *, jobs: int, seed: int = 1, now: datetime | None = None, progress: bool = True,
              batch: int = 50_000, rebuild_indexes: bool | None = None) -> Summary:
     """Migrate, then add a generated world of ``jobs`` jobs, in one transaction."""
@@ -214,6 +226,8 @@ def generate(engine: Engine, *, jobs: int, seed: int = 1, now: datetime | None =
         run.run(bar)
         bar.set_postfix_str("indexes and ANALYZE")
         sink.finish(progress=(lambda msg: bar.set_postfix_str(msg[:60])) if progress else None)
+        bar.set_postfix_str("report facts")
+        _rebuild_report_facts(engine)
     except BaseException:
         bar.close()
         sink.abort()

@@ -218,8 +218,10 @@ class Sink:
                     cur.execute(f'SELECT setval(%s, (SELECT COALESCE(MAX(id), 1) FROM "{name}"))', (seq,))
             self._raw.commit()
             cur.close()
-            with self.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+            with self.engine.connect() as conn:  # statistics, and the visibility map index-only scans need
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                for name in COLUMNS:
+                    conn.execute(text(f'VACUUM (ANALYZE) "{name}"'))
         else:
             cur.execute("COMMIT")
             cur.close()

@@ -18,7 +18,7 @@ from backend.identity.models import User
 from backend.jobs.models import Job, JobState
 from backend.repairs.models import RepairOrder
 from backend.reports.common import (
-    OPERATIONS, Sql, an_id, as_date, as_utc, begin, day_filter, range_filter, row_limit,
+    OPERATIONS, Sql, an_id, as_date, as_utc, begin, calendar_span, day_filter, range_filter, row_limit,
 )
 
 
@@ -42,11 +42,12 @@ def appointment_calendar(uow: UnitOfWork, actor: Actor, *, start: date | None = 
                          limit: int | None = None, **unknown: Any) -> list[CalendarEntry]:
     """Appointments (jobs with a slot starting in the range, cancelled ones
     left out) and the contract visits due in the range that have no job yet."""
-    p = begin(actor, OPERATIONS, start, end, unknown)
+    p = calendar_span(begin(actor, OPERATIONS, start, end, unknown))
     technician_id, customer_id = an_id(technician_id, "technician_id"), an_id(customer_id, "customer_id")
     limit = row_limit(limit)
     with uow() as s:
         sql = Sql(s)
+        sql.tune(s)
         jobs = (select(sql.day(Job.scheduled_start).label("day"), literal("appointment").label("kind"),
                        Job.number.label("ref"), Job.state.label("state"), Job.scheduled_start.label("t0"),
                        Job.scheduled_end.label("t1"), Job.technician_id.label("tech"), Job.customer_id.label("cust"),
@@ -97,7 +98,7 @@ def jobs_calendar(uow: UnitOfWork, actor: Actor, *, start: date | None = None, e
                   technician_id: int | None = None, **unknown: Any) -> list[JobsDay]:
     """Per day and technician, the jobs booked (by appointment start): how
     many, still open, done, cancelled, and the hours the slots take."""
-    p = begin(actor, OPERATIONS, start, end, unknown)
+    p = calendar_span(begin(actor, OPERATIONS, start, end, unknown))
     technician_id = an_id(technician_id, "technician_id")
     with uow() as s:
         sql = Sql(s)
@@ -140,11 +141,12 @@ def repair_calendar(uow: UnitOfWork, actor: Actor, *, start: date | None = None,
                     technician_id: int | None = None, limit: int | None = None,
                     **unknown: Any) -> list[RepairEvent]:
     """Workshop days: repairs received, repaired and delivered in the range."""
-    p = begin(actor, OPERATIONS, start, end, unknown)
+    p = calendar_span(begin(actor, OPERATIONS, start, end, unknown))
     technician_id = an_id(technician_id, "technician_id")
     limit = row_limit(limit)
     with uow() as s:
         sql = Sql(s)
+        sql.tune(s)
         parts = []
         for event, col in (("received", RepairOrder.received_at), ("repaired", RepairOrder.repaired_at),
                            ("delivered", RepairOrder.delivered_at)):

@@ -9,21 +9,21 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Numeric, cast, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
-from backend.catalog.models import Item, Product
-from backend.coverage.models import Contract, PlannedVisit, VisitState
+from backend.catalog.models import Product
+from backend.coverage.models import Contract
 from backend.customers.models import Customer
 from backend.db import UnitOfWork
 from backend.errors import invalid
 from backend.identity.actor import Actor
 from backend.identity.models import User
-from backend.jobs.models import ExpenseClaim, ExpenseLine, Job, JobPart, JobState
+from backend.jobs.models import Job
 from backend.reports.common import (
     LABOUR_COST_PER_HOUR, MANAGERS, Sql, begin, dec, one_of, range_filter, row_limit,
 )
-from backend.reports.technicians import billed_revenue
+from backend.reports import facts
+from backend.reports.models import JobFact
 
 GROUPS = ("job", "customer", "contract", "technician", "product")
 MAX_RATE = Decimal("100000")
@@ -66,32 +66,6 @@ def _rate(value: Any) -> Decimal:
     return rate
 
 
-def _per_job(sql: Sql, p):
-    """One row per job done in the range with its revenue and costs (correlated sums on indexed keys)."""
-    j = aliased(Job)
-    parts = (select(func.coalesce(func.sum(JobPart.qty * JobPart.unit_cost), 0))
-             .where(JobPart.job_id == j.id).correlate(j).scalar_subquery())
-    expenses = (select(func.coalesce(func.sum(ExpenseLine.amount), 0))
-                .select_from(ExpenseClaim).join(ExpenseLine, ExpenseLine.claim_id == ExpenseClaim.id)
-                .where(ExpenseClaim.job_id == j.id, ExpenseLine.state == "passed").correlate(j).scalar_subquery())
-    pv, pv2 = aliased(PlannedVisit), aliased(PlannedVisit)
-    visits_of_contract = (select(func.count()).where(pv2.contract_id == pv.contract_id,
-                                                     pv2.state != VisitState.CARRIED_OVER)
-                          .correlate(pv).scalar_subquery())
-    share = (select(func.coalesce(func.sum(cast(Contract.value, Numeric(18, 6)) / visits_of_contract), 0))
-             .select_from(pv).join(Contract, Contract.id == pv.contract_id)
-             .where(pv.job_id == j.id).correlate(j).scalar_subquery())
-    minutes = func.coalesce(sql.minutes(j.arrived_at, j.resolved_at), 0)
-    return (select(j.id.label("job_id"), j.number.label("number"), j.customer_id.label("customer_id"),
-                   j.contract_id.label("contract_id"), j.technician_id.label("technician_id"),
-                   Item.product_id.label("product_id"), billed_revenue(j).label("billed"),
-                   share.label("share"), parts.label("parts"), expenses.label("expenses"),
-                   minutes.label("minutes"))
-            .join(Item, Item.id == j.item_id, isouter=True)
-            .where(range_filter(j.resolved_at, p), j.state != JobState.CANCELLED)
-            .subquery())
-
-
 def job_pnl(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end: date | None = None,
             by: str = "job", labour_rate: Any = None, limit: int | None = None, **unknown: Any) -> Pnl:
     """Profit of the jobs done (resolved) in the range: revenue (billed net of
@@ -105,27 +79,28 @@ def job_pnl(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end: da
     with uow() as s:
         sql = Sql(s)
         sql.tune(s)
-        pj = _per_job(sql, p)
-        key, name, join = {
-            "job": (pj.c.job_id, pj.c.number, None),
-            "customer": (pj.c.customer_id, Customer.name, (Customer, Customer.id == pj.c.customer_id)),
-            "contract": (pj.c.contract_id, Contract.number, (Contract, Contract.id == pj.c.contract_id)),
-            "technician": (pj.c.technician_id, User.name, (User, User.id == pj.c.technician_id)),
-            "product": (pj.c.product_id, Product.name, (Product, Product.id == pj.c.product_id)),
-        }[by]
-        sums = [func.count(), func.sum(pj.c.billed), func.sum(pj.c.share), func.sum(pj.c.parts),
-                func.sum(pj.c.expenses), func.sum(pj.c.minutes)]
-        q = select(key.label("k"), name.label("n"), *[x.label(f"s{i}") for i, x in enumerate(sums)]).select_from(pj)
-        if join is not None:
-            q = q.join(*join, isouter=True)
-        g = q.group_by(key, name).subquery()
-        # the totals over every group ride along as window sums, so the jobs are costed once
+        facts.refresh(s, sql)
+        f = JobFact
+        key = {"job": f.job_id, "customer": f.customer_id, "contract": f.contract_id, "technician": f.technician_id,
+               "product": f.product_id}[by]
+        sums = [func.count(), func.sum(f.billed), func.sum(f.share), func.sum(f.parts), func.sum(f.expenses),
+                func.sum(f.minutes)]
+        g = (select(key.label("k"), *[x.label(f"s{i}") for i, x in enumerate(sums)])
+             .where(range_filter(f.resolved_at, p)).group_by(key).subquery())
+        # the totals over every group ride along as window sums; loss-makers first, ordered in SQL:
+        # profit = billed + share - parts - expenses - minutes / 60 * rate
         totals = [func.sum(g.c[f"s{i}"]).over() for i in range(len(sums))]
-        groups = func.count().over()
-        # profit = billed + share - parts - expenses - minutes/60 * rate, ordered in SQL (loss-makers first)
         profit = g.c.s1 + g.c.s2 - g.c.s3 - g.c.s4 - g.c.s5 / 60.0 * float(rate)
-        rows = s.execute(select(g.c.k, g.c.n, *[g.c[f"s{i}"] for i in range(len(sums))], groups, *totals)
-                         .order_by(profit, g.c.k).limit(limit)).all()
+        top = (select(g, func.count().over().label("groups"), *[t.label(f"t{i}") for i, t in enumerate(totals)],
+                      profit.label("profit"))
+               .order_by(profit, g.c.k).limit(limit).subquery())
+        model, name = {"job": (Job, Job.number), "customer": (Customer, Customer.name),
+                       "contract": (Contract, Contract.number), "technician": (User, User.name),
+                       "product": (Product, Product.name)}[by]
+        rows = s.execute(select(top.c.k, name, *[top.c[f"s{i}"] for i in range(len(sums))], top.c.groups,
+                                *[top.c[f"t{i}"] for i in range(len(sums))])
+                         .join(model, model.id == top.c.k, isouter=True)
+                         .order_by(top.c.profit, top.c.k)).all()
     width = 2 + len(sums)
     out = [_row(r[0], r[1], r[2:width], rate) for r in rows]
     total = _row("all", "all", rows[0][width + 1:] if rows else (0, 0, 0, 0, 0, 0), rate)

@@ -179,7 +179,7 @@ def kanban(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end: dat
            technician_id: int | None = None, customer_id: int | None = None, cards: int | None = None,
            **unknown: Any) -> list[KanbanColumn]:
     """Jobs raised in the range, one column per state (every state, in
-    lifecycle order) with its count and its first cards by appointment."""
+    lifecycle order) with its count and its oldest cards (by when raised)."""
     p = begin(actor, OPERATIONS, start, end, unknown)
     technician_id, customer_id = an_id(technician_id, "technician_id"), an_id(customer_id, "customer_id")
     per_column = row_limit(cards, default=20, maximum=200)
@@ -191,18 +191,21 @@ def kanban(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end: dat
     with uow() as s:
         Sql(s).tune(s)
         counts = dict(s.execute(select(Job.state, func.count()).where(*conds).group_by(Job.state)).all())
-        rank = func.row_number().over(partition_by=Job.state,
-                                      order_by=(Job.scheduled_start.is_(None), Job.scheduled_start, Job.id))
-        ranked = select(Job.id, Job.state, rank.label("rk")).where(*conds).subquery()
-        rows = s.execute(
-            select(ranked.c.state, Job.number, Job.customer_id, Customer.name, Job.technician_id, User.name,
-                   Job.scheduled_start, Job.created_at)
-            .join(Job, Job.id == ranked.c.id)
-            .join(Customer, Customer.id == Job.customer_id)
-            .join(User, User.id == Job.technician_id, isouter=True)
-            .where(ranked.c.rk <= per_column)
-            .order_by(ranked.c.state, ranked.c.rk)
-        ).all()
+        # each column's oldest cards: one short index range per state (state, created_at)
+        per_state = [select(Job.id, Job.state).where(Job.state == st, *conds)
+                     .order_by(Job.created_at, Job.id).limit(per_column).subquery()
+                     for st in JOB_ORDER if counts.get(st)]
+        rows = []
+        if per_state:
+            picked = union_all(*[select(q.c.id, q.c.state) for q in per_state]).subquery()
+            rows = s.execute(
+                select(picked.c.state, Job.number, Job.customer_id, Customer.name, Job.technician_id, User.name,
+                       Job.scheduled_start, Job.created_at)
+                .join(Job, Job.id == picked.c.id)
+                .join(Customer, Customer.id == Job.customer_id)
+                .join(User, User.id == Job.technician_id, isouter=True)
+                .order_by(picked.c.state, Job.created_at, Job.id)
+            ).all()
     by_state: dict[str, list[KanbanCard]] = {}
     for state, number, cid, cname, tid, tname, sched, created in rows:
         by_state.setdefault(state, []).append(KanbanCard(number, cid, cname, tid, tname, as_utc(sched),

@@ -122,6 +122,7 @@ def visit_reports(uow: UnitOfWork, actor: Actor, *, start: date | None = None, e
     limit = row_limit(limit)
     with uow() as s:
         sql = Sql(s)
+        sql.tune(s)
         late = sql.minutes(Job.scheduled_start, Job.arrived_at)
         on_site = sql.minutes(Job.arrived_at, Job.resolved_at)
         parts = (select(func.count()).where(JobPart.job_id == Job.id).correlate(Job).scalar_subquery())

@@ -18,7 +18,7 @@ from backend.identity.actor import Actor
 from backend.jobs.models import Job
 from backend.orders.models import ServiceOrder
 from backend.repairs.models import RepairEstimate, RepairOrder
-from backend.reports.common import MANAGERS, begin, dec, pct, range_filter
+from backend.reports.common import MANAGERS, Sql, begin, dec, pct, range_filter
 
 OFFER_STAGES = {
     "contract_offer": ("sent", "accepted", "rejected", "superseded"),
@@ -78,6 +78,7 @@ def offer_pipeline(uow: UnitOfWork, actor: Actor, *, start: date | None = None, 
         .where(range_filter(Job.resolved_at, p), Job.estimate_state != "none").group_by(Job.estimate_state),
     )
     with uow() as s:
+        Sql(s).tune(s)
         stages = _stages(s.execute(q).all(), OFFER_STAGES)
     won = {}
     for kind, states in OFFER_STAGES.items():
@@ -107,4 +108,5 @@ def order_pipeline(uow: UnitOfWork, actor: Actor, *, start: date | None = None, 
         .where(range_filter(RepairOrder.received_at, p)).group_by(RepairOrder.state),
     )
     with uow() as s:
+        Sql(s).tune(s)
         return _stages(s.execute(q).all(), ORDER_STAGES)
