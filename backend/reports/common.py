@@ -146,11 +146,11 @@ def an_id(value: Any, name: str) -> int | None:
     return value
 
 
-def row_limit(value: Any, default: int = DEFAULT_ROWS, maximum: int = MAX_ROWS) -> int:
+def row_limit(value: Any, default: int = DEFAULT_ROWS, maximum: int = MAX_ROWS, name: str = "limit") -> int:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        raise invalid(f"limit must be a whole number from 1 to {maximum}", field="limit")
+        raise invalid(f"{name} must be a whole number from 1 to {maximum}", field=name)
     return value
 
 

@@ -182,7 +182,7 @@ def kanban(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end: dat
     lifecycle order) with its count and its oldest cards (by when raised)."""
     p = begin(actor, OPERATIONS, start, end, unknown)
     technician_id, customer_id = an_id(technician_id, "technician_id"), an_id(customer_id, "customer_id")
-    per_column = row_limit(cards, default=20, maximum=200)
+    per_column = row_limit(cards, default=20, maximum=200, name="cards")
     conds = [range_filter(Job.created_at, p)]
     if technician_id is not None:
         conds.append(Job.technician_id == technician_id)

@@ -229,8 +229,8 @@ def outstanding(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end
     p = begin(actor, CUSTOMER_OR_OPERATIONS, start, end, unknown)
     customer_id = an_id(customer_id, "customer_id")
     limit = row_limit(limit)
-    if actor.role == Role.CUSTOMER:
-        customer_id = actor.customer_id
+    if actor.role == Role.CUSTOMER and customer_id is None:
+        customer_id = actor.customer_id  # their own; someone else's is refused by the ledger
     ageing = ledger.outstanding(uow, actor, party_type="customer", as_of=p.end, party_id=customer_id)
     ageing.sort(key=lambda a: (-a.total, a.party_id))
     shown = ageing[:limit]
