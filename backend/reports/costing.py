@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 
 from backend.catalog.models import Product
 from backend.coverage.models import Contract
@@ -85,26 +85,25 @@ def job_pnl(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end: da
                "product": f.product_id}[by]
         sums = [func.count(), func.sum(f.billed), func.sum(f.share), func.sum(f.parts), func.sum(f.expenses),
                 func.sum(f.minutes)]
-        g = (select(key.label("k"), *[x.label(f"s{i}") for i, x in enumerate(sums)])
-             .where(range_filter(f.resolved_at, p)).group_by(key).subquery())
-        # the totals over every group ride along as window sums; loss-makers first, ordered in SQL:
-        # profit = billed + share - parts - expenses - minutes / 60 * rate
-        totals = [func.sum(g.c[f"s{i}"]).over() for i in range(len(sums))]
+        in_range = range_filter(f.resolved_at, p)
+        total = s.execute(select(*sums).where(in_range)).one()
+        if by == "job":  # a fact is a job: no grouping, only the worst ``limit`` of them sorted
+            g = select(f.job_id.label("k"), literal(1).label("s0"), f.billed.label("s1"), f.share.label("s2"),
+                       f.parts.label("s3"), f.expenses.label("s4"), f.minutes.label("s5")).where(in_range).subquery()
+        else:
+            g = (select(key.label("k"), *[x.label(f"s{i}") for i, x in enumerate(sums)])
+                 .where(in_range).group_by(key).subquery())
+        # loss-makers first, ordered in SQL: profit = billed + share - parts - expenses - minutes / 60 * rate
         profit = g.c.s1 + g.c.s2 - g.c.s3 - g.c.s4 - g.c.s5 / 60.0 * float(rate)
-        top = (select(g, func.count().over().label("groups"), *[t.label(f"t{i}") for i, t in enumerate(totals)],
-                      profit.label("profit"))
-               .order_by(profit, g.c.k).limit(limit).subquery())
+        top = select(g, profit.label("profit")).order_by(profit, g.c.k).limit(limit + 1).subquery()
         model, name = {"job": (Job, Job.number), "customer": (Customer, Customer.name),
                        "contract": (Contract, Contract.number), "technician": (User, User.name),
                        "product": (Product, Product.name)}[by]
-        rows = s.execute(select(top.c.k, name, *[top.c[f"s{i}"] for i in range(len(sums))], top.c.groups,
-                                *[top.c[f"t{i}"] for i in range(len(sums))])
+        rows = s.execute(select(top.c.k, name, *[top.c[f"s{i}"] for i in range(len(sums))])
                          .join(model, model.id == top.c.k, isouter=True)
                          .order_by(top.c.profit, top.c.k)).all()
-    width = 2 + len(sums)
-    out = [_row(r[0], r[1], r[2:width], rate) for r in rows]
-    total = _row("all", "all", rows[0][width + 1:] if rows else (0, 0, 0, 0, 0, 0), rate)
-    return Pnl(by, rate, total, out, bool(rows) and rows[0][width] > len(out))
+    out = [_row(r[0], r[1], r[2:], rate) for r in rows[:limit]]
+    return Pnl(by, rate, _row("all", "all", total, rate), out, len(rows) > limit)
 
 
 def _row(key: Any, name: Any, values, rate: Decimal) -> PnlRow:
