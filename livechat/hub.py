@@ -247,7 +247,8 @@ class Hub:
         self._remember(view)
         if self.settings.redis_url or self.local_customers.get(conversation_id, set()) - {sid}:
             await self.to_customer(conversation_id, "user_message", customer_echo(m), skip_sid=sid)  # other tabs
-        await self.to_watchers(conversation_id, "message", m.as_dict())
+        if self._anyone_in(AGENTS, conv_room(conversation_id), None):
+            await self.to_watchers(conversation_id, "message", m.as_dict())
         if stored.reopened:
             await self.push_state(view)
         if view.state == S.BOT:
@@ -275,7 +276,8 @@ class Hub:
                     await self.to_customer(view.id, "typing", {"on": False, "who": "bot"})
                     await self.hand_off(view.id, HandoffReason.BOT_UNREACHABLE)
                     return
-                await self.to_customer(view.id, "typing", {"on": False, "who": "bot"})
+                if not turn.utterances:  # otherwise the answer itself ends the typing indicator
+                    await self.to_customer(view.id, "typing", {"on": False, "who": "bot"})
                 if turn.utterances:
                     items = [NewMessage(view.id, Sender.BOT, u.get("text"), utterance_payload(u))
                              for u in turn.utterances]
