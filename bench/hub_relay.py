@@ -17,6 +17,10 @@ per 10 conversations) run against two servers, each in its own process:
   floor: no storage, no checks).
 
 Results go to bench/results/hub_relay.json and .md.
+
+For investigating: HUB_BENCH_PROFILE=/path runs the hub under cProfile;
+HUB_BENCH_SCRIPT=/path.py runs that script instead of ``python -m livechat``
+(e.g. to wrap or replace parts of the hub in an experiment).
 """
 
 from __future__ import annotations
@@ -334,7 +338,9 @@ def markdown(report: dict) -> str:
         "- servers: **bare** relays between rooms and stores nothing (the floor); **hub** is `python -m "
         "livechat` storing every message in SQLite before delivering it (group commit, an fsync per commit as "
         "the core configures SQLite); **hub-nofsync** is the same with `HUB_MESSAGE_FSYNC=0` (a stored message "
-        "survives a hub crash, not a power cut).",
+        "survives a hub crash, not a power cut). The hub runs as `python -m livechat` does, with its "
+        "garbage-collector and switch-interval settings (livechat/__main__.py); the bare relay with Python's "
+        "defaults.",
         "",
         "| conversations | server | saturated msg/s | p50 ms | p99 ms | paced: offered msg/s | p50 ms | p99 ms "
         "| server CPU ms/msg | hub / bare msg/s |",
