@@ -5,7 +5,9 @@ same database), the widget, the demo website and the agent console."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import socketio
 from aiohttp import web
@@ -52,11 +54,7 @@ def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWor
     rasa = RasaClient(settings.rasa_url, action_server_url=settings.action_server_url, token=settings.rasa_token,
                       timeout_s=settings.rasa_timeout_s)
     hub = Hub(settings, uow, sio, rasa, BusinessHours.parse(settings.hours, settings.timezone))
-    kb = None
-    if settings.kb_search:
-        from kb.cli import index_dir
-
-        kb = KbSearch(index_dir(settings.core))
+    kb = KbSearch(kb_index_dir(settings)) if settings.kb_search else None
     sio.register_namespace(CustomerNamespace(hub))
     sio.register_namespace(AgentNamespace(hub, kb))
     app[HUB] = hub
@@ -74,6 +72,12 @@ def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWor
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def kb_index_dir(settings: HubSettings) -> Path:
+    """Where kb/ keeps its index (the rule of ``kb.cli.index_dir``, without
+    importing kb, which loads FAISS: the hub loads it on the first search)."""
+    return Path(os.environ.get("KB_INDEX_DIR") or settings.core.var_dir / "kb")
 
 
 def _mount_portal(app: web.Application, settings: HubSettings, uow: UnitOfWork) -> None:

@@ -121,10 +121,15 @@ class KbSearch:
         self.error: str | None = None
 
     def available(self) -> bool:
+        """Whether kb/ and FAISS are installed (without loading them yet)."""
+        from importlib.util import find_spec
+
         try:
-            import kb.search  # noqa: F401
-        except Exception as exc:  # faiss or the model missing: no search box
-            self.error = f"knowledge base not installed ({exc.__class__.__name__})"
+            missing = [m for m in ("kb.search", "faiss", "numpy") if find_spec(m) is None]
+        except (ImportError, ValueError) as exc:
+            missing = [exc.__class__.__name__]
+        if missing:
+            self.error = f"knowledge base not installed ({', '.join(missing)} missing)"
             return False
         return True
 
