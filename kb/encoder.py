@@ -45,9 +45,11 @@ class MiniLMEncoder:
 
     The model loads on the first ``encode`` (about 4-6 s), so checking an index
     against this encoder's name and dimension costs nothing. ``threads`` sets
-    torch's intra-op threads: ``$KB_TORCH_THREADS``, else 1. On this shared 2-core
-    machine two threads made one query 10-20x slower whenever other processes were
-    busy (bench/results/kb_search.md); one thread is steady.
+    torch's intra-op threads: ``$KB_TORCH_THREADS``, else 1. Measured here
+    (bench/kb_search.py): on a quiet machine two threads embed a query in 9.7 ms
+    instead of 12.8 and index twice as fast, but whenever other processes keep the
+    2 cores busy they made one query 15-30x slower (~440 ms) by spin-waiting; one
+    thread stays steady. Set KB_TORCH_THREADS=2 for a rebuild on an idle machine.
     """
 
     dimension = 384
