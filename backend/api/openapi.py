@@ -117,6 +117,9 @@ def _param(name: str, where: str, field, required: bool) -> dict[str, Any]:
 def _responses(route: Route, book: SchemaBook) -> dict[str, Any]:
     schema = book.schema_of(route.response) if route.response is not None else {"type": "object"}
     ok = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    if "csv" in getattr(route.query.get("format"), "choices", ()):
+        ok["content"]["text/csv"] = {"schema": {"type": "string",
+                                                "description": "with format=csv: a header row, then one row per line"}}
     responses: dict[str, Any] = {str(route.status): ok}
     if route.status == 201 and route.idempotent:
         responses["200"] = {"description": "Already done with this Idempotency-Key: the first result",

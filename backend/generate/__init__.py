@@ -38,9 +38,7 @@ from backend.generate.world import World, accounts, build
 from backend.migrate import upgrade
 
 SYSTEM = Who(None, "admin", "system")
-# The entitlement check names this cover "MANUFACTURER_WARRANTY" (21 characters), which does not fit
-# service_requests.cover (String(20)) on PostgreSQL; the generator writes a name that fits.
-MAKER_WARRANTY = "MFR_WARRANTY"
+MAKER_WARRANTY = "MANUFACTURER_WARRANTY"  # the entitlement check's name for this cover
 MAX_DAYS = 730
 
 

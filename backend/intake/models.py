@@ -36,7 +36,7 @@ class ServiceRequest(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     preferred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
-    cover: Mapped[str | None] = mapped_column(String(20))
+    cover: Mapped[str | None] = mapped_column(String(40))  # AMC, CMC, WARRANTY, MANUFACTURER_WARRANTY
     covers_labour: Mapped[bool] = mapped_column(Boolean, default=False)
     covers_parts: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

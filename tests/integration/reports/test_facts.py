@@ -55,8 +55,6 @@ def test_refresh_keeps_the_facts_equal_to_a_rebuild(world):
         pending = s.scalars(select(ExpenseLine).join(ExpenseClaim).where(ExpenseLine.state == "pending")).all()
         open_inv = s.scalars(select(Invoice).where(Invoice.state == "open", Invoice.source_type == "job")
                              .limit(2)).all()
-        # (items out of the maker's warranty: the entitlement's "MANUFACTURER_WARRANTY" does not fit
-        # service_requests.cover, String(20), on PostgreSQL)
         recent = s.execute(select(Job, Item.serial).join(Item, Item.id == Job.item_id)
                            .where(Job.resolved_at > utcnow() - timedelta(days=20), Job.request_id.is_not(None),
                                   Job.visits <= 1, Item.warranty_until < today).limit(2)).all()
