@@ -65,6 +65,14 @@ class Entry:
         return None
 
 
+PAGE_RE = re.compile(r"^#\s*page:\s*(?P<label>.+?)\s*=\s*(?P<url>\S+)\s*$")
+
+
+def parse_pages(text: str) -> list[tuple[str, str]]:
+    """The ``# page: label = URL`` lines of a Procfile: what to open in a browser."""
+    return [(m["label"], m["url"]) for m in map(PAGE_RE.match, (line.strip() for line in text.splitlines())) if m]
+
+
 def parse_procfile(text: str) -> list[Entry]:
     """Parse Procfile text into entries, in order; names must be unique."""
     entries: list[Entry] = []
@@ -210,13 +218,16 @@ class Supervisor:
             if proc.reader is not None:
                 proc.reader.join(2)
 
-    def banner(self, logins_file: Path) -> None:
+    def banner(self, logins_file: Path, pages: list[tuple[str, str]] = ()) -> None:
         rule = "=" * 64
         lines = [rule, "fieldserv is running:"]
         for proc in self.procs:
             url = proc.entry.shown_url
             health = f"  (health: {proc.entry.ready_url})" if proc.entry.ready_url else ""
             lines.append(f"  {proc.entry.name:<{self.width}}  {url or '-'}{health}")
+        if pages:
+            width = max(len(label) for label, _ in pages)
+            lines += ["", "Open in a browser:"] + [f"  {label:<{width}}  {url}" for label, url in pages]
         if logins_file.is_file():
             logins = logins_file.read_text().splitlines()
             if not (logins and logins[0].rstrip().endswith(":")):
@@ -279,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        entries = parse_procfile(args.procfile.read_text())
+        text = args.procfile.read_text()
+        entries, pages = parse_procfile(text), parse_pages(text)
     except (OSError, ProcfileError) as error:
         print(f"devrun: {args.procfile}: {error}", file=sys.stderr)
         return 2
@@ -311,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"within {args.ready_timeout:.0f} s")
             status = 1
         elif not requested:
-            supervisor.banner(args.logins)
+            supervisor.banner(args.logins, pages)
             while not requested:
                 dead = supervisor.first_dead()
                 if dead is not None:

@@ -112,6 +112,16 @@ def test_parse_procfile_reads_names_commands_and_ready_urls():
     assert entries[2].ready_url is None
 
 
+def test_page_lines_name_what_to_open_in_a_browser():
+    text = ("# page: demo website = http://127.0.0.1:8080/\n"
+            "#page:agent console=http://127.0.0.1:8080/console\n"
+            "# a plain comment: not a page = really\n"
+            "api: serve  # ready: http://127.0.0.1:8000/health\n")
+    assert devrun.parse_pages(text) == [("demo website", "http://127.0.0.1:8080/"),
+                                        ("agent console", "http://127.0.0.1:8080/console")]
+    assert [e.name for e in devrun.parse_procfile(text)] == ["api"]
+
+
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "no colon here\n", "a: x\na: y\n"])
 def test_parse_procfile_rejects_bad_files(text):
     with pytest.raises(devrun.ProcfileError):
@@ -125,9 +135,11 @@ def test_starts_processes_waits_until_ready_and_stops_them_on_sigterm(tmp_path):
     run = Devrun(tmp_path, (
         f"alpha: {http_server(port_a)}  # ready: http://127.0.0.1:{port_a}/\n"
         f"beta: {http_server(port_b)}  # ready: http://127.0.0.1:{port_b}/\n"
+        f"# page: the beta home page = http://127.0.0.1:{port_b}/home\n"
     ))
     try:
         run.wait_for("fieldserv is running")
+        run.wait_for(f"the beta home page  http://127.0.0.1:{port_b}/home")  # the pages are in the banner
         run.wait_for("mia@example.com")  # the demo logins are in the banner
         run.wait_for("Stop: Ctrl-C")
         assert "alpha is ready" in run.output and "beta is ready" in run.output
