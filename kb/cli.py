@@ -1,8 +1,9 @@
-"""``python -m kb rebuild | sync | search "query" | import-md DIR | import-csv FILE | status``
+"""``python -m kb rebuild | sync | watch | search "query" | import-md DIR | import-csv FILE | status``
 
 Uses ``DATABASE_URL`` (default: the SQLite file under ``var/``, see
 ``backend.settings``) and the index folder ``KB_INDEX_DIR`` (default ``var/kb``).
-Exit codes: 0 done, 2 refused input, 3 unusable index or database.
+Exit codes: 0 done, 2 refused input, 3 unusable index or database (or, for
+``watch``, another watcher already keeps the folder up to date).
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("rebuild", parents=[common], help="embed every article again and write a fresh index")
     sub.add_parser("sync", parents=[common], help="bring the index in step with the database (incremental)")
     sub.add_parser("status", parents=[common], help="what the index on disk holds")
+    watch = sub.add_parser("watch", parents=[common],
+                           help="sync the index whenever articles change (the one index writer of `make run`)")
+    watch.add_argument("--interval", type=float, default=float(os.environ.get("KB_WATCH_INTERVAL") or 5),
+                       help="seconds between checks of the articles table (default $KB_WATCH_INTERVAL or 5)")
+    watch.add_argument("--keep-model", type=float, default=300.0,
+                       help="seconds the embedding model stays loaded after a sync (default 300)")
+    watch.add_argument("--once", action="store_true", help="check once, sync if needed, exit")
     search = sub.add_parser("search", parents=[common], help="search the index")
     search.add_argument("query")
     search.add_argument("-k", type=int, default=5)
@@ -64,6 +72,10 @@ def main(argv: list[str] | None = None, *, encoder: Encoder | None = None, setti
     progress = not args.quiet
     if args.command == "status":
         return _status(folder)
+    if args.command == "watch":
+        from kb.watch import watch
+
+        return watch(args, settings, folder, lambda: _encoder(encoder))
     engine = make_engine(settings.database_url)
     try:
         if args.create_tables:

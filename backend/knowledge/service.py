@@ -395,3 +395,28 @@ def get_articles_for_index(uow: UnitOfWork, *, article_ids: list[int]) -> list[A
             chunk = ids[start : start + 500]
             out.extend(_view(a) for a in s.scalars(select(Article).where(Article.id.in_(chunk))))
         return out
+
+
+@dataclass(frozen=True)
+class IndexFingerprint:
+    """A cheap summary of the articles table: any create, edit, publish, unpublish,
+    archive, restore or delete changes at least one field (the index watcher
+    compares two of them instead of reading every article)."""
+
+    articles: int
+    last_id: int | None
+    versions: int
+    published: int
+    archived: int
+    last_change: datetime | None
+
+
+def index_fingerprint(uow: UnitOfWork) -> IndexFingerprint:
+    """One aggregate query over ``kb_articles``."""
+    published = func.sum(case((Article.status == ArticleStatus.PUBLISHED, 1), else_=0))
+    archived = func.sum(case((Article.status == ArticleStatus.ARCHIVED, 1), else_=0))
+    stmt = select(func.count(Article.id), func.max(Article.id), func.sum(Article.current_version), published,
+                  archived, func.max(Article.updated_at))
+    with uow() as s:
+        count, last_id, versions, pub, arch, last = s.execute(stmt).one()
+    return IndexFingerprint(int(count), last_id, int(versions or 0), int(pub or 0), int(arch or 0), last)
