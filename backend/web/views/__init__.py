@@ -6,9 +6,18 @@ from aiohttp import web
 
 
 def all_routes() -> list[web.AbstractRouteDef]:
-    from backend.web.views import admin, agent, auth, customer, manager, processes, technician
+    from backend.web.views import (
+        admin,
+        agent,
+        articles,
+        auth,
+        customer,
+        manager,
+        processes,
+        technician,
+    )
 
     out: list[web.AbstractRouteDef] = []
-    for module in (auth, customer, technician, agent, processes, manager, admin):
+    for module in (auth, articles, customer, technician, agent, processes, manager, admin):
         out.extend(module.routes)
     return out
