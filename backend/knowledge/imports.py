@@ -8,6 +8,7 @@ request (the CLI turns it on).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -80,12 +81,17 @@ def _upsert(s: Session, content: ArticleInput, actor: Actor, report: ImportRepor
         report.updated.append(content.slug)
 
 
+Progress = Callable[[int, int], None]  # (done, total), after each file or row
+
+
 def import_markdown_folder(uow: UnitOfWork, actor: Actor, *, folder: str | Path, publish: bool = True,
-                           progress: bool = True) -> ImportReport:
+                           progress: bool = True, on_progress: Progress | None = None) -> ImportReport:
     """Import every ``*.md`` under ``folder`` (one transaction).
 
     Same slug and same content → unchanged; changed content → a new version;
     a file that fails its checks is reported in ``failed`` and not written.
+    ``on_progress(done, total)`` is called after each file (the portal's
+    progress bar); ``progress`` draws a terminal bar (the CLI's).
     """
     require_role(actor, *CURATORS)
     root = Path(folder)
@@ -94,20 +100,22 @@ def import_markdown_folder(uow: UnitOfWork, actor: Actor, *, folder: str | Path,
     seen: set[str] = set()
     with uow() as s:
         at = utcnow()
-        for path in tqdm(files, desc="import markdown", unit="file", disable=not progress):
+        for done, path in enumerate(tqdm(files, desc="import markdown", unit="file", disable=not progress), 1):
             rel = str(path.relative_to(root))
             try:
                 text = read_utf8(path, limit=MAX_BODY_BYTES + 10_000)
                 content = parse_markdown(text, name=path.stem, source=rel)
             except DomainError as exc:
                 report.failed.append(ImportProblem(rel, str(exc.code), exc.message))
-                continue
-            _upsert(s, content, actor, report, seen, publish=publish, at=at)
+            else:
+                _upsert(s, content, actor, report, seen, publish=publish, at=at)
+            if on_progress is not None:
+                on_progress(done, len(files))
     return report
 
 
 def import_qa_csv(uow: UnitOfWork, actor: Actor, *, path: str | Path, publish: bool = True,
-                  progress: bool = True) -> ImportReport:
+                  progress: bool = True, on_progress: Progress | None = None) -> ImportReport:
     """Import a CSV of question/answer pairs (header ``question,answer[,tags,language,slug]``)."""
     require_role(actor, *CURATORS)
     path = Path(path)
@@ -118,10 +126,12 @@ def import_qa_csv(uow: UnitOfWork, actor: Actor, *, path: str | Path, publish: b
     seen: set[str] = set()
     with uow() as s:
         at = utcnow()
-        for row in tqdm(rows, desc="import csv", unit="row", disable=not progress):
+        for done, row in enumerate(tqdm(rows, desc="import csv", unit="row", disable=not progress), 1):
             if row.error is not None:
                 report.failed.append(ImportProblem(f"{path.name}:{row.line}", str(row.error.code),
                                                    row.error.message))
-                continue
-            _upsert(s, row.article, actor, report, seen, publish=publish, at=at)
+            else:
+                _upsert(s, row.article, actor, report, seen, publish=publish, at=at)
+            if on_progress is not None:
+                on_progress(done, len(rows))
     return report

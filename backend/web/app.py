@@ -30,6 +30,7 @@ from backend.web.kit import (
     CODEC, CONFIG, JINJA, LIMITER, SESSION, SETTINGS, UOW, PortalConfig, error_status, render, session_of,
 )
 from backend.web.session import COOKIE, MAX_AGE, LoginLimiter, SessionCodec
+from backend.web.tasks import TASKS, Tasks
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -50,6 +51,7 @@ def create_portal(settings: Settings, uow: UnitOfWork | None = None, *,
     app[CODEC] = SessionCodec(settings.secret_key)
     app[LIMITER] = LoginLimiter()
     app[JINJA] = _jinja(app[CONFIG])
+    app[TASKS] = Tasks()
     if uow is not None:
         app[UOW] = uow
     else:

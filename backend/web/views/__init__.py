@@ -12,12 +12,13 @@ def all_routes() -> list[web.AbstractRouteDef]:
         articles,
         auth,
         customer,
+        kb_import,
         manager,
         processes,
         technician,
     )
 
     out: list[web.AbstractRouteDef] = []
-    for module in (auth, articles, customer, technician, agent, processes, manager, admin):
+    for module in (auth, articles, customer, technician, agent, processes, manager, admin, kb_import):
         out.extend(module.routes)
     return out
