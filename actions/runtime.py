@@ -21,6 +21,9 @@ from backend.db import UnitOfWork, make_engine, make_session_factory
 from backend.settings import Settings
 
 DEFAULT_ZONE = "Asia/Kolkata"  # the customers' clock; BOT_TIMEZONE overrides it
+# Where a customer reads a whole knowledge-base article: the portal's public page,
+# as the hub serves it under `make run`; KB_ARTICLE_URL overrides it.
+DEFAULT_ARTICLE_URL = "http://127.0.0.1:8080/portal/kb/{slug}"
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Runtime:
     # () -> a kb.search.Searcher, or None when there is no knowledge base
     searcher_factory: Callable[[], Any] | None = None
     clock: Callable[[], datetime] | None = None
+    article_url: str = DEFAULT_ARTICLE_URL
     _searcher: Any = field(default=None, repr=False)
     _searcher_built: bool = field(default=False, repr=False)
 
@@ -69,7 +73,8 @@ def configure(runtime: Runtime | None) -> None:
 def _from_env() -> Runtime:
     settings = Settings.from_env()
     uow = UnitOfWork(make_session_factory(make_engine(settings.database_url)))
-    return Runtime(settings=settings, uow=uow, zone=zone_from_env(), searcher_factory=lambda: kb_searcher(settings))
+    return Runtime(settings=settings, uow=uow, zone=zone_from_env(), searcher_factory=lambda: kb_searcher(settings),
+                   article_url=os.environ.get("KB_ARTICLE_URL") or DEFAULT_ARTICLE_URL)
 
 
 def zone_from_env(env: dict[str, str] | None = None) -> tzinfo:

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from actions.base import Reply, say
+from backend.knowledge import service as knowledge
 
 log = logging.getLogger("actions.support")
 
@@ -44,12 +45,18 @@ class ActionHandoff(Action):
             response, reason, by = "utter_handoff", "customer_request", "customer"
         else:  # yes to a person offered by the bot
             response, reason, by = "utter_handoff", tracker.get_slot("handoff_reason") or "offered", "customer"
-        dispatcher.utter_message(response=response)
-        dispatcher.utter_message(json_message={"handoff": {"reason": reason, "requested_by": by}})
-        events: list[EventType] = [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None)]
-        if tracker.active_loop.get("name"):
-            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
-        return events + [ConversationPaused()]
+        return hand_over(dispatcher, tracker, response, reason, by)
+
+
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, response: str, reason: str,
+              by: str) -> list[EventType]:
+    """Say ``response``, send the hub the handoff payload, pause the bot."""
+    dispatcher.utter_message(response=response)
+    dispatcher.utter_message(json_message={"handoff": {"reason": reason, "requested_by": by}})
+    events: list[EventType] = [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None)]
+    if tracker.active_loop.get("name"):
+        events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return events + [ConversationPaused()]
 
 
 class ActionDeclineHandoff(Action):
@@ -96,8 +103,40 @@ class ActionSearchKnowledge(Action):
         best = result.best
         if best is None:
             return offer_person(say("utter_kb_no_answer"), "kb_no_answer")
-        reply = say("utter_kb_answer", kb_title=best.title, kb_snippet=best.text)
+        reply = say("utter_kb_answer", kb_title=best.title, kb_snippet=best.text, kb_link=article_link(best.slug))
         for hit in result.hits[1:]:
             if hit.dense_score >= searcher.threshold:
-                reply.say("utter_kb_more", kb_title=hit.title)
-        return reply.say("utter_kb_was_it_helpful").set("handoff_offered", False)
+                reply.say("utter_kb_more", kb_title=hit.title, kb_link=article_link(hit.slug))
+        return (reply.say("utter_kb_was_it_helpful").set("handoff_offered", False)
+                .set("kb_article", {"id": best.article_id, "version": best.version})
+                .set("kb_question", question[:500]))
+
+
+def article_link(slug: str) -> str:
+    """Where a customer reads the whole article: the portal's public page
+    (``$KB_ARTICLE_URL``, a template with ``{slug}``)."""
+    return runtime.get().article_url.format(slug=slug)
+
+
+class ActionKbFeedback(Action):
+    """The "Did this help?" buttons: record the answer on the article; "no" hands over to a person."""
+
+    def name(self) -> str:
+        return "action_kb_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        helpful = ((tracker.latest_message or {}).get("intent") or {}).get("name") == "kb_helpful"
+        article = tracker.get_slot("kb_article")
+        if isinstance(article, dict) and isinstance(article.get("id"), int):
+            try:
+                await asyncio.to_thread(
+                    knowledge.record_feedback, runtime.get().uow, None, article_id=article["id"], helpful=helpful,
+                    version=article.get("version"), conversation_id=tracker.sender_id,
+                    query=tracker.get_slot("kb_question"))
+            except Exception:  # feedback is a nicety: never block the customer on it
+                log.exception("knowledge-base feedback not recorded")
+        events: list[EventType] = [SlotSet("kb_article", None), SlotSet("kb_question", None)]
+        if helpful:
+            dispatcher.utter_message(response="utter_kb_glad")
+            return events
+        return events + hand_over(dispatcher, tracker, "utter_kb_not_helpful_handoff", "kb_not_helpful", "customer")

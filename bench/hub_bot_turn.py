@@ -130,14 +130,14 @@ def main() -> None:
 
     from backend.db import make_engine
     from backend.migrate import upgrade
-    from tests.integration.livechat.rasa_server import start_rasa
+    from tests.support.rasa_stack import project_model, start_stack, tiny_model
 
     workdir = Path(tempfile.mkdtemp(prefix="hub-bot-turn-"))
     db_url = f"sqlite:///{workdir / 'hub.sqlite3'}"
     engine = make_engine(db_url)
     upgrade(engine)
     engine.dispose()
-    rasa = start_rasa(workdir / "rasa", database_url=db_url, secret_key=SECRET)
+    rasa = start_stack(workdir / "rasa", database_url=db_url, secret_key=SECRET, model=project_model() or tiny_model())
     hub = None
     try:
         port = free_port()

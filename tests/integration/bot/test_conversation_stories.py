@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.integration.bot.harness import MODEL, RASA, ROOT
+from tests.support.rasa_stack import MODEL, RASA, ROOT
 
 pytestmark = pytest.mark.rasa
 

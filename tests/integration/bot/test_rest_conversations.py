@@ -15,7 +15,7 @@ from backend.identity.tokens import issue_token
 from backend.jobs import service as jobs
 from backend.jobs.models import JobState as S
 from tests.factories import BELT, build_world
-from tests.integration.bot.harness import MODEL, custom, start_bot, texts
+from tests.support.rasa_stack import MODEL, custom, start_stack, texts
 from tests.unit.core.flows import drive_to
 
 pytestmark = pytest.mark.rasa
@@ -35,7 +35,7 @@ def stack(tmp_path_factory, sqlite_template):
     engine = make_engine(url)
     uow = UnitOfWork(make_session_factory(engine))
     world = build_world(uow)
-    bot = start_bot(folder, database_url=url, secret_key=SECRET)
+    bot = start_stack(folder, database_url=url, secret_key=SECRET)
     yield bot, uow, world
     bot.stop()
     engine.dispose()

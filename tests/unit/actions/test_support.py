@@ -71,6 +71,9 @@ class FakeHit:
     title: str
     text: str
     dense_score: float
+    slug: str = "descaling-a-geyser"
+    article_id: int = 7
+    version: int = 2
 
 
 @dataclass
@@ -103,8 +106,56 @@ def test_a_confident_answer_is_given_with_related_titles(world):
     events, out = run(support.ActionSearchKnowledge(), make_tracker(intent="ask_knowledge", text="descale geyser"))
     assert responses(out) == ["utter_kb_answer", "utter_kb_more", "utter_kb_was_it_helpful"]
     assert said(out, "utter_kb_answer")["kb_title"] == "Descaling a geyser"
+    assert said(out, "utter_kb_answer")["kb_link"] == "http://127.0.0.1:8080/portal/kb/descaling-a-geyser"
     assert searcher.asked[0][0] == "descale geyser"
-    assert slot_events(events)["handoff_offered"] is False
+    slots = slot_events(events)
+    assert slots["handoff_offered"] is False
+    assert slots["kb_article"] == {"id": 7, "version": 2} and slots["kb_question"] == "descale geyser"
+
+
+def _article(uow):
+    from backend.identity.actor import SYSTEM
+    from backend.knowledge import service as kb
+
+    return kb.create_article(uow, SYSTEM, title="Descaling a geyser", body="Switch it off and drain it.",
+                             publish=True)
+
+
+def _feedback(uow) -> list[tuple[int, bool, str | None, str | None]]:
+    from sqlalchemy import select
+
+    from backend.knowledge.models import ArticleFeedback
+
+    with uow() as s:
+        return [tuple(r) for r in s.execute(select(ArticleFeedback.article_id, ArticleFeedback.helpful,
+                                                   ArticleFeedback.conversation_id, ArticleFeedback.query))]
+
+
+def test_yes_it_helped_is_recorded_on_the_article(world, uow):
+    article = _article(uow)
+    tracker = make_tracker({"kb_article": {"id": article.id, "version": 1}, "kb_question": "descale geyser"},
+                           intent="kb_helpful")
+    events, out = run(support.ActionKbFeedback(), tracker)
+    assert responses(out) == ["utter_kb_glad"]
+    assert _payloads(out) == [] and "pause" not in [e["event"] for e in events]
+    assert _feedback(uow) == [(article.id, True, tracker.sender_id, "descale geyser")]
+    assert slot_events(events)["kb_article"] is None
+
+
+def test_no_it_did_not_help_is_recorded_and_hands_over(world, uow):
+    article = _article(uow)
+    tracker = make_tracker({"kb_article": {"id": article.id, "version": 1}}, intent="kb_not_helpful")
+    events, out = run(support.ActionKbFeedback(), tracker)
+    assert responses(out) == ["utter_kb_not_helpful_handoff"]
+    assert _payloads(out) == [{"handoff": {"reason": "kb_not_helpful", "requested_by": "customer"}}]
+    assert [e["event"] for e in events][-1] == "pause"
+    assert _feedback(uow) == [(article.id, False, tracker.sender_id, None)]
+
+
+def test_no_without_a_known_article_still_hands_over(world, uow):
+    _, out = run(support.ActionKbFeedback(), make_tracker({"kb_article": {"id": 999}}, intent="kb_not_helpful"))
+    assert _payloads(out) == [{"handoff": {"reason": "kb_not_helpful", "requested_by": "customer"}}]
+    assert _feedback(uow) == []
 
 
 def test_an_unsure_answer_is_not_given(world):
