@@ -82,15 +82,25 @@ def slot_text(tracker: Tracker, name: str) -> str | None:
     return str(value).strip() if value not in (None, "") else None
 
 
-def idempotency_key(tracker: Tracker) -> str:
-    """Stable for one user message: the same message handled twice gets the same key.
+def idempotency_key(tracker: Tracker) -> str | None:
+    """Stable for one user message: the same message handled twice (a
+    re-delivery, a retried action call) gets the same key, so the backend
+    answers with the first result instead of acting twice.
 
     The hub gives every stored message an id and passes it as metadata
-    ``message_id``; Rasa's own message id is the fallback.
+    ``message_id``; Rasa's own message id is the fallback, then the user
+    event's timestamp. With none of them there is no key (never one key
+    shared by every message of the conversation).
     """
     latest = tracker.latest_message or {}
     metadata = latest.get("metadata") if isinstance(latest.get("metadata"), dict) else {}
-    message_id = metadata.get("message_id") or latest.get("message_id") or ""
+    message_id = metadata.get("message_id") or latest.get("message_id")
+    if not message_id:
+        stamp = next((e.get("timestamp") for e in reversed(tracker.events or [])
+                      if e.get("event") == "user"), None)
+        if stamp is None:
+            return None
+        message_id = f"at-{stamp}"
     return f"chat:{tracker.sender_id}:{message_id}"[:120]
 
 

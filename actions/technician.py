@@ -8,7 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import BackendAction, Reply, call, error_reply, money_text, say, slot_text, unexpected_reply, when_text
+from actions.base import BackendAction, Reply, call, error_reply, idempotency_key, money_text, say, slot_text, unexpected_reply, when_text
 from actions.forms import Slots, TechnicianFormValidation, log
 from actions.parsing import expense_category, parse_quantity
 from backend.catalog.service import list_parts
@@ -61,7 +61,8 @@ class ActionRequestAdvance(TechnicianAction):
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
         view = await call(jobs.request_advance, actor, job_ref=job_ref(tracker),
-                          amount=slot_text(tracker, "amount"), purpose=slot_text(tracker, "purpose") or "")
+                          amount=slot_text(tracker, "amount"), purpose=slot_text(tracker, "purpose") or "",
+                          idempotency_key=idempotency_key(tracker))
         return say("utter_advance_requested", job_ref=view.job_number, advance_amount=money_text(view.amount))
 
 
@@ -83,7 +84,8 @@ class ActionReportPartsUsed(TechnicianAction):
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
         qty = slot_text(tracker, "quantity")
         view = await call(jobs.add_parts_used, actor, job_ref=job_ref(tracker),
-                          part_sku=slot_text(tracker, "part_sku") or "", qty=qty)
+                          part_sku=slot_text(tracker, "part_sku") or "", qty=qty,
+                          idempotency_key=idempotency_key(tracker))
         return say("utter_parts_recorded", job_ref=view.number, quantity_used=qty,
                    part_name=slot_text(tracker, "part") or "-")
 
@@ -115,7 +117,8 @@ class ActionSubmitExpenseClaim(TechnicianAction):
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
         purpose = slot_text(tracker, "purpose") or ""
         line = {"category": expense_category(purpose), "description": purpose, "amount": slot_text(tracker, "amount")}
-        view = await call(jobs.submit_expense_claim, actor, job_ref=job_ref(tracker), lines=[line])
+        view = await call(jobs.submit_expense_claim, actor, job_ref=job_ref(tracker), lines=[line],
+                          idempotency_key=idempotency_key(tracker))
         total = sum((ln.amount for ln in view.lines), 0)
         return say("utter_expense_submitted", claim_ref=view.number, claim_amount=money_text(total),
                    category=line["category"], job_ref=view.job_number)

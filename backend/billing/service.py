@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend import idempotency
 from backend.billing.models import CollectionFollowUp, Invoice, InvoiceLine, InvoiceState, Receipt
 from backend.db import UnitOfWork, money
 from backend.errors import DomainError, ErrorCode, invalid, not_found
@@ -20,7 +21,7 @@ from backend.ledger import chart
 from backend.ledger.models import VoucherKind
 from backend.ledger.posting import Line, post_voucher
 from backend.notifications.outbox import notify
-from backend.references import assign_number, parse
+from backend.references import assign_number, normalise, parse
 
 METHODS = {"cash": chart.CASH, "bank": chart.BANK, "upi": chart.BANK, "card": chart.BANK, "cheque": chart.BANK}
 MAX_AMOUNT = Decimal("10000000")
@@ -71,6 +72,7 @@ class FollowUpView:
     note: str
     next_on: date | None
     at: datetime
+    created: bool = True  # False: a retry with the same idempotency key, answered with the first follow-up
 
 
 def _paid(s: Session, invoice_id: int) -> Decimal:
@@ -195,13 +197,20 @@ def _receive(s: Session, actor: Actor, inv: Invoice, amount: Decimal, method: st
     return ReceiptView(receipt.number, inv.number, amount, method, on, remaining, created=True)
 
 
-def add_follow_up(uow: UnitOfWork, actor: Actor, *, invoice_ref: str, note: str, next_on: date | None = None) -> FollowUpView:
-    """B11: a collection follow-up on an unpaid invoice."""
+def add_follow_up(uow: UnitOfWork, actor: Actor, *, invoice_ref: str, note: str, next_on: date | None = None,
+                  idempotency_key: str | None = None) -> FollowUpView:
+    """B11: a collection follow-up on an unpaid invoice (and its reminder to the
+    customer); a retry with the same idempotency key answers with the first."""
     require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
     note = (note or "").strip()
     if not note or len(note) > 2000:
         raise invalid("a follow-up needs a note of at most 2000 characters", field="note")
     with uow() as s:
+        once = idempotency.claim(s, actor, "billing.add_follow_up", idempotency_key, invoice=normalise(invoice_ref),
+                                 note=note, next_on=next_on)
+        if once.replay is not None:
+            f = s.get(CollectionFollowUp, int(once.replay))
+            return FollowUpView(load_invoice(s, actor, invoice_ref).number, f.note, f.next_on, f.at, created=False)
         inv = load_invoice(s, actor, invoice_ref)
         if inv.state == InvoiceState.PAID:
             raise DomainError(ErrorCode.ALREADY_DONE, f"{inv.number} is already paid")
@@ -212,6 +221,7 @@ def add_follow_up(uow: UnitOfWork, actor: Actor, *, invoice_ref: str, note: str,
         s.flush()
         notify(s, event="payment_reminder", subject_type="invoice", subject_id=inv.id, customer_id=inv.customer_id,
                invoice=inv.number, outstanding=str(money(inv.total - _paid(s, inv.id))))
+        once.done(f.id)
         return FollowUpView(inv.number, note, next_on, f.at)
 
 

@@ -3,7 +3,7 @@ delivery plan) → renewal reminders → renewed or expired."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend import idempotency
 from backend.billing.invoicing import LineInput, issue_invoice
 from backend.billing.models import Invoice
 from backend.catalog.models import Item
@@ -26,7 +27,7 @@ from backend.identity.actor import STAFF, SYSTEM, Actor, require_role
 from backend.identity.models import Role
 from backend.notifications.models import Notification
 from backend.notifications.outbox import notify
-from backend.references import assign_number, parse
+from backend.references import assign_number, normalise, parse
 
 RENEWAL_NOTICE_DAYS = 30
 MAX_CONTRACT_VALUE = Decimal("10000000")
@@ -61,6 +62,7 @@ class ContractView:
     planned_visits: int
     renewal_of: str | None
     renewed_by: str | None
+    created: bool = True  # False: a retry with the same idempotency key, answered with the first result
 
 
 def contract_view(s: Session, c: Contract) -> ContractView:
@@ -115,7 +117,10 @@ def start_inquiry(s: Session, actor: Actor, *, customer_id: int, type_code: str,
 
 
 def open_inquiry(uow: UnitOfWork, actor: Actor, *, type_code: str, serials: list[str],
-                 customer_id: int | None = None, note: str | None = None) -> ContractView:
+                 customer_id: int | None = None, note: str | None = None,
+                 idempotency_key: str | None = None) -> ContractView:
+    """C1: a contract inquiry for some of the customer's serials; a retry with
+    the same idempotency key answers with the first inquiry."""
     if actor.role == Role.CUSTOMER:
         customer_id = actor.customer_id
     else:
@@ -125,6 +130,10 @@ def open_inquiry(uow: UnitOfWork, actor: Actor, *, type_code: str, serials: list
     if not serials or len(serials) > 200:
         raise invalid("name the serials the contract should cover (1 to 200)", field="serials")
     with uow() as s:
+        once = idempotency.claim(s, actor, "coverage.open_inquiry", idempotency_key, customer=customer_id,
+                                 type_code=type_code, serials=sorted(set(serials)), note=note or None)
+        if once.replay is not None:
+            return replace(contract_view(s, load_contract(s, actor, once.replay)), created=False)
         items = s.scalars(select(Item).where(Item.serial.in_(serials), Item.customer_id == customer_id)).all()
         missing = sorted(set(serials) - {i.serial for i in items})
         if missing:
@@ -134,15 +143,18 @@ def open_inquiry(uow: UnitOfWork, actor: Actor, *, type_code: str, serials: list
                           site_id=items[0].site_id, note=note)
         notify(s, event="contract_inquiry_received", subject_type="contract", subject_id=c.id,
                customer_id=customer_id, contract=c.number)
+        once.done(c.number)
         return contract_view(s, c)
 
 
 def send_offer(
     uow: UnitOfWork, actor: Actor, *, contract_ref: str, amount, starts_on: date, ends_on: date,
     visits_per_year: int = 4, instalments: int = 1, type_code: str | None = None,
-    tax_rate: Decimal = Decimal("18.00"), valid_days: int = 30,
+    tax_rate: Decimal = Decimal("18.00"), valid_days: int = 30, idempotency_key: str | None = None,
 ) -> ContractView:
-    """C3: an offer (or a re-offer that supersedes the open one)."""
+    """C3: an offer (or a re-offer that supersedes the open one). A retry with
+    the same idempotency key answers with the first offer instead of
+    superseding it with a copy."""
     require_role(actor, *STAFF)
     try:
         amount = money(Decimal(str(amount)))
@@ -159,6 +171,12 @@ def send_offer(
     if not 1 <= valid_days <= 180:
         raise invalid("an offer stays open 1 to 180 days", field="valid_days")
     with uow() as s:
+        once = idempotency.claim(s, actor, "coverage.send_offer", idempotency_key, contract=normalise(contract_ref),
+                                 amount=amount, starts_on=starts_on, ends_on=ends_on, visits_per_year=visits_per_year,
+                                 instalments=instalments, type_code=type_code, tax_rate=Decimal(str(tax_rate)),
+                                 valid_days=valid_days)
+        if once.replay is not None:
+            return replace(contract_view(s, load_contract(s, actor, once.replay)), created=False)
         c = load_contract(s, actor, contract_ref, lock=True)
         if c.renewal_of_id:
             old = s.get(Contract, c.renewal_of_id)
@@ -181,6 +199,7 @@ def send_offer(
         s.flush()
         notify(s, event="contract_offer", subject_type="contract", subject_id=c.id, customer_id=c.customer_id,
                contract=c.number, version=offer.version, amount=str(amount), valid_until=offer.valid_until.isoformat())
+        once.done(c.number)
         return contract_view(s, c)
 
 
@@ -242,10 +261,17 @@ def reject_offer(uow: UnitOfWork, actor: Actor, *, contract_ref: str, note: str 
         return contract_view(s, c)
 
 
-def renew_contract(uow: UnitOfWork, actor: Actor, *, contract_ref: str, note: str | None = None) -> ContractView:
-    """C8: a renewal is a new inquiry for the same items, following the old period."""
+def renew_contract(uow: UnitOfWork, actor: Actor, *, contract_ref: str, note: str | None = None,
+                   idempotency_key: str | None = None) -> ContractView:
+    """C8: a renewal is a new inquiry for the same items, following the old period.
+    A second renewal is refused (already_done); with an idempotency key a
+    retry answers with the first renewal instead."""
     require_role(actor, Role.CUSTOMER, *STAFF)
     with uow() as s:
+        once = idempotency.claim(s, actor, "coverage.renew_contract", idempotency_key,
+                                 contract=normalise(contract_ref), note=note or None)
+        if once.replay is not None:
+            return replace(contract_view(s, load_contract(s, actor, once.replay)), created=False)
         old = load_contract(s, actor, contract_ref, lock=True)
         if old.status in (ContractState.INQUIRY, ContractState.OFFER_SENT, ContractState.REJECTED):
             raise DomainError(ErrorCode.ILLEGAL_TRANSITION, f"{old.number} is not a running contract yet",
@@ -262,6 +288,7 @@ def renew_contract(uow: UnitOfWork, actor: Actor, *, contract_ref: str, note: st
         new.ends_on = new.starts_on + (old.ends_on - old.starts_on)
         notify(s, event="renewal_requested", subject_type="contract", subject_id=new.id, customer_id=old.customer_id,
                contract=new.number, renewal_of=old.number)
+        once.done(new.number)
         return contract_view(s, new)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from backend.db import UnitOfWork, money
 from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move, record
+from backend import idempotency
 from backend.identity.actor import STAFF, Actor, require_role, require_technician_of
 from backend.identity.models import Role
 from backend.jobs.lifecycle import JOB_MOVES, WORKED
@@ -32,7 +33,7 @@ from backend.ledger import chart
 from backend.ledger.models import VoucherKind
 from backend.ledger.posting import Line, post_voucher
 from backend.notifications.outbox import notify
-from backend.references import assign_number, parse
+from backend.references import assign_number, normalise, parse
 
 MAX_ADVANCE = Decimal("100000")
 MAX_LINE = Decimal("100000")
@@ -49,6 +50,7 @@ class AdvanceView:
     purpose: str
     state: str
     voucher: str | None
+    created: bool = True  # False: a retry with the same idempotency key, answered with the first result
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class AttachmentView:
     content_type: str
     size: int
     sha256: str
+    created: bool = True
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class ClaimView:
     lines: list[ClaimLineView]
     passed_total: Decimal
     voucher: str | None
+    created: bool = True
 
 
 def _amount(value, limit: Decimal, field: str = "amount") -> Decimal:
@@ -100,13 +104,20 @@ def _advance_view(s: Session, a: Advance) -> AdvanceView:
     return AdvanceView(a.id, job.number, a.technician_id, a.amount, a.purpose, a.state, voucher.number if voucher else None)
 
 
-def request_advance(uow: UnitOfWork, actor: Actor, *, job_ref: str, amount, purpose: str) -> AdvanceView:
-    """B3: the technician asks for a travel advance before release."""
+def request_advance(
+    uow: UnitOfWork, actor: Actor, *, job_ref: str, amount, purpose: str, idempotency_key: str | None = None,
+) -> AdvanceView:
+    """B3: the technician asks for a travel advance before release; a retry
+    with the same idempotency key answers with the first advance."""
     amount = _amount(amount, MAX_ADVANCE)
     purpose = (purpose or "").strip()
     if not purpose or len(purpose) > 200:
         raise invalid("say what the advance is for (at most 200 characters)", field="purpose")
     with uow() as s:
+        once = idempotency.claim(s, actor, "jobs.request_advance", idempotency_key, job=normalise(job_ref), amount=amount,
+                     purpose=purpose)
+        if once.replay is not None:
+            return replace(_advance_view(s, _own_advance(s, actor, int(once.replay))), created=False)
         job = load_job(s, actor, job_ref, lock=True)
         require_technician_of(actor, job.technician_id)
         move(s, JOB_MOVES, job, JobState.ADVANCE_REQUESTED, actor, entity_type="job", request_id=job.request_id,
@@ -114,7 +125,15 @@ def request_advance(uow: UnitOfWork, actor: Actor, *, job_ref: str, amount, purp
         adv = Advance(job_id=job.id, technician_id=actor.user_id, amount=amount, purpose=purpose)
         s.add(adv)
         s.flush()
+        once.done(adv.id)
         return _advance_view(s, adv)
+
+
+def _own_advance(s: Session, actor: Actor, advance_id: int) -> Advance:
+    adv = s.get(Advance, advance_id)
+    if adv is None or adv.technician_id != actor.user_id:
+        raise not_found("advance", advance_id)
+    return adv
 
 
 def _load_advance(s: Session, advance_id: int) -> tuple[Advance, Job]:
@@ -175,8 +194,10 @@ def list_advances(uow: UnitOfWork, actor: Actor, *, state: str | None = None) ->
 
 def store_attachment(
     uow: UnitOfWork, actor: Actor, *, upload_dir: Path, filename: str, content_type: str, data: bytes,
-    max_bytes: int, allowed_types: tuple[str, ...],
+    max_bytes: int, allowed_types: tuple[str, ...], idempotency_key: str | None = None,
 ) -> AttachmentView:
+    """A bill's file, kept once on disk by checksum; a retried upload with the
+    same idempotency key answers with the first attachment."""
     require_role(actor, Role.TECHNICIAN, *STAFF)
     if len(data) > max_bytes:
         raise DomainError(ErrorCode.UPLOAD_TOO_LARGE, f"the file is larger than {max_bytes // 1024} KB",
@@ -195,10 +216,16 @@ def store_attachment(
         os.replace(tmp, target)
     name = Path(filename or "bill").name[:200] or "bill"
     with uow() as s:
+        once = idempotency.claim(s, actor, "jobs.store_attachment", idempotency_key, sha256=digest, filename=name,
+                     content_type=content_type)
+        if once.replay is not None:
+            att = s.get(Attachment, int(once.replay))
+            return AttachmentView(att.id, att.filename, att.content_type, att.size, att.sha256, created=False)
         att = Attachment(filename=name, content_type=content_type, size=len(data), sha256=digest,
                          uploaded_by=actor.user_id)
         s.add(att)
         s.flush()
+        once.done(att.id)
         return AttachmentView(att.id, att.filename, att.content_type, att.size, att.sha256)
 
 
@@ -226,7 +253,11 @@ def _claim_view(s: Session, c: ExpenseClaim) -> ClaimView:
                      voucher.number if voucher else None)
 
 
-def submit_expense_claim(uow: UnitOfWork, actor: Actor, *, job_ref: str, lines: list[dict]) -> ClaimView:
+def submit_expense_claim(
+    uow: UnitOfWork, actor: Actor, *, job_ref: str, lines: list[dict], idempotency_key: str | None = None,
+) -> ClaimView:
+    """B8: a claim of 1 to 20 lines with their bills; a retry with the same
+    idempotency key answers with the first claim (its lines are not added again)."""
     if not isinstance(lines, list) or not 1 <= len(lines) <= MAX_LINES:
         raise invalid(f"a claim has 1 to {MAX_LINES} lines", field="lines")
     clean = []
@@ -239,6 +270,10 @@ def submit_expense_claim(uow: UnitOfWork, actor: Actor, *, job_ref: str, lines: 
             raise invalid(f"line {i + 1}: describe the expense (at most 200 characters)", field="description")
         clean.append((category, description, _amount(line.get("amount"), MAX_LINE), line.get("attachment_id")))
     with uow() as s:
+        once = idempotency.claim(s, actor, "jobs.submit_expense_claim", idempotency_key, job=normalise(job_ref),
+                     lines=[list(line) for line in clean])
+        if once.replay is not None:
+            return replace(_claim_view(s, _load_claim(s, actor, once.replay)), created=False)
         job = load_job(s, actor, job_ref, lock=True)
         require_technician_of(actor, job.technician_id)
         if job.state not in WORKED:
@@ -258,6 +293,7 @@ def submit_expense_claim(uow: UnitOfWork, actor: Actor, *, job_ref: str, lines: 
         record(s, entity_type="expense_claim", entity_id=claim.id, request_id=job.request_id, to_state="submitted",
                actor=actor)
         s.flush()
+        once.done(claim.number)
         return _claim_view(s, claim)
 
 
@@ -330,14 +366,27 @@ def _close_claim(s: Session, actor: Actor, claim: ExpenseClaim, states: set[str]
            user_id=claim.technician_id, claim=claim.number, passed=str(total))
 
 
-def pay_technician(uow: UnitOfWork, actor: Actor, *, technician_id: int, amount, direction: str) -> str:
+@dataclass(frozen=True)
+class SettlementView:
+    voucher: str
+    created: bool = True  # False: a retry with the same idempotency key, answered with the first voucher
+
+
+def pay_technician(
+    uow: UnitOfWork, actor: Actor, *, technician_id: int, amount, direction: str, idempotency_key: str | None = None,
+) -> SettlementView:
     """Square a technician's account: ``reimburse`` what they are owed, or
-    ``recover`` an unspent advance they hand back. Returns the voucher number."""
+    ``recover`` an unspent advance they hand back. A retry with the same
+    idempotency key answers with the first voucher and posts nothing."""
     require_role(actor, Role.MANAGER, Role.AGENT)
     amount = _amount(amount, MAX_ADVANCE)
     if direction not in ("reimburse", "recover"):
         raise invalid("direction is 'reimburse' or 'recover'", field="direction")
     with uow() as s:
+        once = idempotency.claim(s, actor, "jobs.pay_technician", idempotency_key, technician=technician_id,
+                                 amount=amount, direction=direction)
+        if once.replay is not None:
+            return SettlementView(once.replay, created=False)
         from backend.identity.models import User
 
         tech = s.get(User, technician_id)
@@ -350,6 +399,7 @@ def pay_technician(uow: UnitOfWork, actor: Actor, *, technician_id: int, amount,
         voucher = post_voucher(s, kind=VoucherKind.PAYMENT, on=date.today(),
                                narration=f"{direction.capitalize()} technician {tech.name}", lines=lines, actor=actor,
                                source_type="technician", source_id=technician_id)
-        return voucher.number
+        once.done(voucher.number)
+        return SettlementView(voucher.number)
 
 

@@ -4,12 +4,14 @@ in ``backend.jobs.expenses``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import idempotency
 from backend.billing.invoicing import LineInput, issue_invoice, totals
 from backend.catalog.models import Part, ServiceCharge
 from backend.db import UnitOfWork, utcnow
@@ -21,6 +23,7 @@ from backend.jobs.lifecycle import ACTIVE, JOB_MOVES
 from backend.jobs.models import EstimateState, Feedback, Job, JobPart, JobState
 from backend.jobs.views import JobView, job_view, load_job
 from backend.notifications.outbox import notify
+from backend.references import normalise
 
 VISIT_CHARGE = "VISIT"
 MAX_QTY = Decimal("1000")
@@ -187,16 +190,23 @@ def _qty(value) -> Decimal:
     return qty
 
 
-def add_parts_used(uow: UnitOfWork, actor: Actor, *, job_ref: str, part_sku: str, qty) -> JobView:
-    """B6: parts used leave stock at once; refused if stock would go negative."""
+def add_parts_used(
+    uow: UnitOfWork, actor: Actor, *, job_ref: str, part_sku: str, qty, idempotency_key: str | None = None,
+) -> JobView:
+    """B6: parts used leave stock at once; refused if stock would go negative.
+    With an idempotency key a retried report takes nothing from stock again."""
     qty = _qty(qty)
+    sku = (part_sku or "").strip()
     with uow() as s:
+        once = idempotency.claim(s, actor, "jobs.add_parts_used", idempotency_key, job=normalise(job_ref), part=sku, qty=qty)
+        if once.replay is not None:
+            return replace(job_view(s, load_job(s, actor, once.replay)), created=False)
         job = load_job(s, actor, job_ref, lock=True)
         require_technician_of(actor, job.technician_id)
         if job.state != JobState.IN_PROGRESS:
             raise DomainError(ErrorCode.ILLEGAL_TRANSITION, "parts are recorded while the job is in progress",
                               current=job.state)
-        part = s.scalar(select(Part).where(Part.sku == (part_sku or "").strip()).with_for_update())
+        part = s.scalar(select(Part).where(Part.sku == sku).with_for_update())
         if part is None:
             raise not_found("part", part_sku)
         if part.stock_qty < qty:
@@ -208,6 +218,7 @@ def add_parts_used(uow: UnitOfWork, actor: Actor, *, job_ref: str, part_sku: str
         record(s, entity_type="job", entity_id=job.id, request_id=job.request_id, from_state=job.state,
                to_state=job.state, actor=actor, note=f"part {part.sku} x {qty.normalize()}")
         s.flush()
+        once.done(job.number)
         return job_view(s, job)
 
 

@@ -48,6 +48,7 @@ class JobView:
     parts: list[PartUsed]
     invoice_number: str | None
     next_states: list[str]
+    created: bool = True  # False: a retry with the same idempotency key, answered with the first result
 
 
 def job_view(s: Session, job: Job) -> JobView:

@@ -3,13 +3,14 @@ planned job (process B) delivers it, done, paid."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import idempotency
 from backend.billing.invoicing import LineInput, issue_invoice
 from backend.billing.models import Invoice, InvoiceState
 from backend.catalog.models import Item, ServiceCharge
@@ -51,6 +52,7 @@ class OrderView:
     lines: list[OrderLineView]
     invoice_number: str | None
     job_number: str | None
+    created: bool = True  # False: a retry with the same idempotency key, answered with the first result
 
 
 def order_view(s: Session, o: ServiceOrder) -> OrderView:
@@ -101,9 +103,10 @@ def new_order(s: Session, actor: Actor, *, customer_id: int, description: str, c
 
 def create_service_order(
     uow: UnitOfWork, actor: Actor, *, customer_id: int, description: str, lines: list[dict] | None = None,
-    serial: str | None = None,
+    serial: str | None = None, idempotency_key: str | None = None,
 ) -> OrderView:
-    """D1: a walk-in customer's order, entered by the help desk."""
+    """D1: a walk-in customer's order, entered by the help desk; a retry with
+    the same idempotency key answers with the first order."""
     require_role(actor, *STAFF)
     description = (description or "").strip()
     if not description or len(description) > 2000:
@@ -118,6 +121,10 @@ def create_service_order(
             raise invalid("quantities are above 0 and at most 100", field="qty")
         codes.append((str(line.get("code", "")).strip(), qty))
     with uow() as s:
+        once = idempotency.claim(s, actor, "orders.create_service_order", idempotency_key, customer=customer_id,
+                                 description=description, lines=codes, serial=serial or None)
+        if once.replay is not None:
+            return replace(order_view(s, load_order(s, actor, once.replay)), created=False)
         if s.get(Customer, customer_id) is None:
             raise not_found("customer", customer_id)
         item = None
@@ -127,6 +134,7 @@ def create_service_order(
                 raise not_found("item", serial)
         o = new_order(s, actor, customer_id=customer_id, description=description, codes=codes,
                       item_id=item.id if item else None, site_id=item.site_id if item else None)
+        once.done(o.number)
         return order_view(s, o)
 
 

@@ -4,13 +4,14 @@ customer approved; a change of price needs a revised estimate and a new yes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import idempotency
 from backend.billing.invoicing import LineInput, issue_invoice, totals
 from backend.billing.models import Invoice, InvoiceState
 from backend.catalog.models import Item, Part, ServiceCharge
@@ -23,7 +24,7 @@ from backend.identity.models import Role, User
 from backend.intake.entitlement import find_cover
 from backend.lifecycle import Lifecycle
 from backend.notifications.outbox import notify
-from backend.references import assign_number, parse
+from backend.references import assign_number, normalise, parse
 from backend.repairs.models import RepairEstimate, RepairEstimateLine, RepairOrder, RepairPart, RepairState as S
 
 REPAIR_MOVES = Lifecycle("repair", {
@@ -71,6 +72,7 @@ class RepairView:
     estimates: list[EstimateView]
     invoice_number: str | None
     check_notes: str | None
+    created: bool = True  # False: a retry with the same idempotency key, answered with the first result
 
 
 def repair_view(s: Session, r: RepairOrder) -> RepairView:
@@ -125,18 +127,24 @@ def new_repair(s: Session, actor: Actor, *, customer_id: int, item_description: 
 
 
 def receive_repair(uow: UnitOfWork, actor: Actor, *, customer_id: int, item_description: str, fault: str,
-                   serial: str | None = None) -> RepairView:
-    """E1: a walk-in customer hands an item over at the counter."""
+                   serial: str | None = None, idempotency_key: str | None = None) -> RepairView:
+    """E1: a walk-in customer hands an item over at the counter; a retry with
+    the same idempotency key answers with the first repair order."""
     require_role(actor, *STAFF)
     item_description, fault = (item_description or "").strip(), (fault or "").strip()
     if not item_description or not fault or len(fault) > 4000:
         raise invalid("say what the item is and what is wrong with it", field="fault")
     with uow() as s:
+        once = idempotency.claim(s, actor, "repairs.receive_repair", idempotency_key, customer=customer_id,
+                                 item=item_description, fault=fault, serial=serial or None)
+        if once.replay is not None:
+            return replace(repair_view(s, load_repair(s, actor, once.replay)), created=False)
         if s.get(Customer, customer_id) is None:
             raise not_found("customer", customer_id)
         item = s.scalar(select(Item).where(Item.serial == serial, Item.customer_id == customer_id)) if serial else None
-        return repair_view(s, new_repair(s, actor, customer_id=customer_id, item_description=item_description,
-                                         fault=fault, item=item))
+        r = new_repair(s, actor, customer_id=customer_id, item_description=item_description, fault=fault, item=item)
+        once.done(r.number)
+        return repair_view(s, r)
 
 
 def assign_repair(uow: UnitOfWork, actor: Actor, *, repair_ref: str, technician_id: int) -> RepairView:
@@ -243,19 +251,27 @@ def start_repair(uow: UnitOfWork, actor: Actor, *, repair_ref: str) -> RepairVie
         return repair_view(s, r)
 
 
-def add_repair_parts(uow: UnitOfWork, actor: Actor, *, repair_ref: str, part_sku: str, qty) -> RepairView:
+def add_repair_parts(uow: UnitOfWork, actor: Actor, *, repair_ref: str, part_sku: str, qty,
+                     idempotency_key: str | None = None) -> RepairView:
+    """E5: parts used leave stock at once; a retry with the same idempotency
+    key takes nothing from stock again."""
     try:
         qty = Decimal(str(qty))
     except Exception:
         raise invalid("the quantity is not a number", field="qty") from None
     if not qty.is_finite() or not 0 < qty <= MAX_QTY:
         raise invalid(f"the quantity must be above 0 and at most {MAX_QTY}", field="qty")
+    sku = (part_sku or "").strip()
     with uow() as s:
+        once = idempotency.claim(s, actor, "repairs.add_repair_parts", idempotency_key, repair=normalise(repair_ref),
+                                 part=sku, qty=qty)
+        if once.replay is not None:
+            return replace(repair_view(s, load_repair(s, actor, once.replay)), created=False)
         r = load_repair(s, actor, repair_ref, lock=True)
         require_technician_of(actor, r.technician_id)
         if r.state != S.UNDER_REPAIR:
             raise DomainError(ErrorCode.ILLEGAL_TRANSITION, "parts are recorded while under repair", current=r.state)
-        part = s.scalar(select(Part).where(Part.sku == (part_sku or "").strip()).with_for_update())
+        part = s.scalar(select(Part).where(Part.sku == sku).with_for_update())
         if part is None:
             raise not_found("part", part_sku)
         if part.stock_qty < qty:
@@ -264,6 +280,7 @@ def add_repair_parts(uow: UnitOfWork, actor: Actor, *, repair_ref: str, part_sku
         part.stock_qty -= qty
         s.add(RepairPart(repair_id=r.id, part_id=part.id, qty=qty, unit_cost=part.unit_cost))
         s.flush()
+        once.done(r.number)
         return repair_view(s, r)
 
 

@@ -3,7 +3,6 @@ bills and expense claims (B3, B8)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from backend.api.responses import returns
@@ -11,6 +10,7 @@ from backend.api.routes.common import (
     ALL_ROLES,
     CUSTOMER_AND_STAFF,
     JOB_REF,
+    RETRY,
     STAFF,
     ident,
 )
@@ -82,9 +82,10 @@ async def confirm_job(call: Call) -> Any:
 
 @routes.post("/api/jobs/{job_ref}/advances", "B3: the technician asks for a travel advance", params=REF,
              body=Obj(amount=Money(maximum=expenses.MAX_ADVANCE), purpose=Str(max_len=200)), status=201,
-             response=returns(expenses.request_advance), roles=TECH)
+             idempotent=True, response=returns(expenses.request_advance), roles=TECH, description=RETRY)
 async def request_advance(call: Call) -> Any:
-    return await call(expenses.request_advance, job_ref=_job(call), **call.body)
+    return await call(expenses.request_advance, job_ref=_job(call), **call.body,
+                      idempotency_key=call.idempotency_key)
 
 
 @routes.get("/api/advances", "Advances (a technician sees their own)",
@@ -120,10 +121,10 @@ async def report_arrival(call: Call) -> Any:
 
 
 @routes.post("/api/jobs/{job_ref}/parts", "B6: parts used (leave stock at once)", params=REF,
-             body=Obj(part_sku=Str(max_len=40), qty=Qty(maximum=jobs.MAX_QTY)),
-             response=returns(jobs.add_parts_used), roles=TECH)
+             body=Obj(part_sku=Str(max_len=40), qty=Qty(maximum=jobs.MAX_QTY)), idempotent=True,
+             response=returns(jobs.add_parts_used), roles=TECH, description=RETRY)
 async def add_parts_used(call: Call) -> Any:
-    return await call(jobs.add_parts_used, job_ref=_job(call), **call.body)
+    return await call(jobs.add_parts_used, job_ref=_job(call), **call.body, idempotency_key=call.idempotency_key)
 
 
 @routes.post("/api/jobs/{job_ref}/resolve", "B6: service done; what the cover excludes becomes the estimate",
@@ -155,13 +156,14 @@ async def give_feedback(call: Call) -> Any:
 
 
 @routes.post("/api/attachments", "B8: upload a bill (JPEG, PNG or PDF) for an expense claim", upload=True,
-             status=201, errors=(415,), response=returns(expenses.store_attachment), roles=("technician", *STAFF))
+             status=201, errors=(415,), idempotent=True, response=returns(expenses.store_attachment),
+             roles=("technician", *STAFF), description=RETRY)
 async def store_attachment(call: Call) -> Any:
     limit = call.settings.upload_max_bytes
     upload = await read_upload(call.request, field="file", max_bytes=limit)
     return await call(expenses.store_attachment, upload_dir=call.settings.upload_dir, filename=upload.filename,
                       content_type=upload.content_type, data=upload.data, max_bytes=limit,
-                      allowed_types=call.settings.upload_types)
+                      allowed_types=call.settings.upload_types, idempotency_key=call.idempotency_key)
 
 
 CLAIM_LINE = Obj(category=Enum(*expenses.CATEGORIES), description=Str(max_len=200),
@@ -169,10 +171,11 @@ CLAIM_LINE = Obj(category=Enum(*expenses.CATEGORIES), description=Str(max_len=20
 
 
 @routes.post("/api/jobs/{job_ref}/expense-claims", "B8: the technician claims expenses with bills", params=REF,
-             body=Obj(lines=Arr(CLAIM_LINE, max_items=expenses.MAX_LINES)), status=201,
-             response=returns(expenses.submit_expense_claim), roles=TECH)
+             body=Obj(lines=Arr(CLAIM_LINE, max_items=expenses.MAX_LINES)), status=201, idempotent=True,
+             response=returns(expenses.submit_expense_claim), roles=TECH, description=RETRY)
 async def submit_expense_claim(call: Call) -> Any:
-    return await call(expenses.submit_expense_claim, job_ref=_job(call), **call.body)
+    return await call(expenses.submit_expense_claim, job_ref=_job(call), **call.body,
+                      idempotency_key=call.idempotency_key)
 
 
 @routes.get("/api/expense-claims", "Expense claims (a technician sees their own)",
@@ -197,18 +200,15 @@ async def decide_expense_line(call: Call) -> Any:
     return await call(expenses.decide_expense_line, line_id=call.path["line_id"], **call.body)
 
 
-@dataclass(frozen=True)
-class VoucherNumber:
-    voucher: str
-
-
 @routes.post("/api/technicians/{technician_id}/settlements",
              "Square a technician's account: reimburse what they are owed or recover an unspent advance",
              params=ident("technician_id", "technician (user)"),
              body=Obj(amount=Money(maximum=expenses.MAX_ADVANCE), direction=Enum("reimburse", "recover")),
-             status=201, response=VoucherNumber, roles=("agent", "manager"))
-async def pay_technician(call: Call) -> VoucherNumber:
-    return VoucherNumber(await call(expenses.pay_technician, technician_id=call.path["technician_id"], **call.body))
+             status=201, idempotent=True, response=returns(expenses.pay_technician), roles=("agent", "manager"),
+             description=RETRY)
+async def pay_technician(call: Call) -> Any:
+    return await call(expenses.pay_technician, technician_id=call.path["technician_id"], **call.body,
+                      idempotency_key=call.idempotency_key)
 
 
 @routes.post("/api/jobs/{job_ref}/bill", "B9-B10: invoice what the cover excludes, or close when nothing is",

@@ -285,9 +285,11 @@ async def follow_up(request: web.Request, actor: Actor) -> web.Response:
     ref = request.match_info["ref"]
     form = await form_of(request)
     kept = {"note": text(form, "note"), "next_on": text(form, "next_on")}
+    key = text(form, "key")
     try:
         next_on = parse_date(kept["next_on"], "next_on", required=False)
-        await call(request, billing.add_follow_up, actor, invoice_ref=ref, note=kept["note"], next_on=next_on)
+        await call(request, billing.add_follow_up, actor, invoice_ref=ref, note=kept["note"], next_on=next_on,
+                   idempotency_key=f"portal-{key[:80]}-{ref[:20]}" if key else None)
     except DomainError as exc:
         return await _collections(request, actor, errors=field_errors(exc), form=kept, failed=ref,
                                   status=error_status(exc))

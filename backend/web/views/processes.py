@@ -4,6 +4,7 @@ delivery; the technician's bench for repair estimates, parts and completion."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from aiohttp import web
@@ -45,7 +46,8 @@ async def _desk(request, actor, *, errors=None, form=None, failed=None, status=2
     names = await customer_names(request, actor, [c.customer_id for c in contracts]
                                  + [o.customer_id for o in order_rows] + [r.customer_id for r in repair_rows])
     return render(request, "agent/processes.html", contracts=contracts, orders=order_rows, repairs=repair_rows,
-                  techs=techs, names=names, errors=errors or {}, form=form or {}, failed=failed, status=status)
+                  techs=techs, names=names, errors=errors or {}, form=form or {}, failed=failed, status=status,
+                  key=secrets.token_hex(8))  # one rendering = one offer per contract, even when sent twice
 
 
 @routes.post("/a/contracts/{ref}/offer", name="a_offer")
@@ -54,13 +56,15 @@ async def offer(request: web.Request, actor: Actor) -> web.Response:
     ref = request.match_info["ref"]
     form = await form_of(request)
     kept = {k: text(form, k) for k in ("amount", "starts_on", "ends_on", "visits_per_year", "instalments")}
+    key = text(form, "key")
     try:
         view = await call(request, coverage.send_offer, actor, contract_ref=ref,
                           amount=parse_decimal(kept["amount"], "amount"),
                           starts_on=parse_date(kept["starts_on"], "starts_on"),
                           ends_on=parse_date(kept["ends_on"], "ends_on"),
                           visits_per_year=parse_int(kept["visits_per_year"] or "4", "visits_per_year"),
-                          instalments=parse_int(kept["instalments"] or "1", "instalments"))
+                          instalments=parse_int(kept["instalments"] or "1", "instalments"),
+                          idempotency_key=f"portal-{key[:80]}-{ref[:20]}" if key else None)
     except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND:
             raise
@@ -137,7 +141,8 @@ async def _bench(request, actor, *, errors=None, form=None, failed=None, status=
     parts = await call(request, catalog.list_parts, actor)
     charges = await call(request, catalog.list_service_charges, actor)
     return render(request, "technician/repairs.html", repairs=rows, parts=parts, charges=charges,
-                  rows=range(ESTIMATE_ROWS), errors=errors or {}, form=form or {}, failed=failed, status=status)
+                  rows=range(ESTIMATE_ROWS), errors=errors or {}, form=form or {}, failed=failed, status=status,
+                  key=secrets.token_hex(8))  # one rendering = one parts report, even when sent twice
 
 
 @routes.post("/t/repairs/{ref}/estimate", name="t_repair_estimate")
@@ -164,17 +169,20 @@ async def repair_estimate(request: web.Request, actor: Actor) -> web.Response:
 async def repair_bench_action(request: web.Request, actor: Actor) -> web.Response:
     ref, action = request.match_info["ref"], request.match_info["action"]
     form = await form_of(request)
-    kept = {k: text(form, k) for k in ("part_sku", "qty", "check_notes")}
+    kept = {k: text(form, k) for k in ("part_sku", "qty", "check_notes", "key")}
     try:
         if action == "start":
             view = await call(request, repairs.start_repair, actor, repair_ref=ref)
         elif action == "parts":
             view = await call(request, repairs.add_repair_parts, actor, repair_ref=ref, part_sku=kept["part_sku"],
-                              qty=parse_decimal(kept["qty"] or "1", "qty"))
+                              qty=parse_decimal(kept["qty"] or "1", "qty"),
+                              idempotency_key=f"portal-{kept['key'][:80]}-{ref[:20]}" if kept["key"] else None)
         else:
             view = await call(request, repairs.complete_repair, actor, repair_ref=ref, check_notes=kept["check_notes"])
     except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND and exc.details.get("entity") == "repair order":
             raise
+        if exc.code == ErrorCode.IDEMPOTENCY_CONFLICT:
+            kept["key"] = ""  # the page was sent again with other input: the next send is a new one
         return await _bench(request, actor, errors=field_errors(exc), form=kept, failed=ref, status=error_status(exc))
     raise redirect(request, "t_repairs", done=f"{view.number}: {view.state.replace('_', ' ')}.")

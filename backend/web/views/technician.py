@@ -4,6 +4,7 @@ advances and expense claims with a photo or PDF of each bill."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from aiohttp import web
@@ -22,6 +23,12 @@ routes = web.RouteTableDef()
 technician = page(Role.TECHNICIAN)
 CLAIM_ROWS = 3
 OPEN = {"scheduled", "confirmed", "advance_requested", "advance_sanctioned", "released", "in_progress"}
+
+
+def portal_key(value: str | None, suffix: str = "") -> str | None:
+    """The idempotency key of one form as rendered: a form sent twice (a double
+    tap, a resend after a lost answer, the back button) acts once."""
+    return f"portal-{value[:80]}{suffix}" if value else None
 
 
 @routes.get("/t/", name="t_home")
@@ -49,8 +56,12 @@ async def _job_page(request: web.Request, actor: Actor, ref: str, *, errors=None
     parts = await call(request, catalog.list_parts, actor) if job.state == "in_progress" else []
     advances = [a for a in await call(request, expenses.list_advances, actor) if a.job_number == job.number]
     claims = [c for c in await call(request, expenses.list_expense_claims, actor) if c.job_number == job.number]
+    form = dict(form or {})
+    reused = any(e.get("code") == ErrorCode.IDEMPOTENCY_CONFLICT for e in (errors or {}).values())
+    if not form.get("key") or reused:  # (a page sent again with other input: the next send is a new one)
+        form["key"] = secrets.token_hex(8)  # one rendering of the page = one parts report, advance or claim
     return render(request, "technician/job.html", job=job, req=req, parts=parts, advances=advances, claims=claims,
-                  categories=expenses.CATEGORIES, rows=range(CLAIM_ROWS), errors=errors or {}, form=form or {},
+                  categories=expenses.CATEGORIES, rows=range(CLAIM_ROWS), errors=errors or {}, form=form,
                   status=status)
 
 
@@ -79,10 +90,11 @@ async def step(request: web.Request, actor: Actor) -> web.Response:
 async def parts_used(request: web.Request, actor: Actor) -> web.Response:
     ref = request.match_info["ref"]
     form = await form_of(request)
-    kept = {"part_sku": text(form, "part_sku"), "qty": text(form, "qty")}
+    kept = {"part_sku": text(form, "part_sku"), "qty": text(form, "qty"), "key": text(form, "key")}
     try:
         qty = parse_decimal(kept["qty"], "qty")
-        await call(request, jobs.add_parts_used, actor, job_ref=ref, part_sku=kept["part_sku"], qty=qty)
+        await call(request, jobs.add_parts_used, actor, job_ref=ref, part_sku=kept["part_sku"], qty=qty,
+                   idempotency_key=portal_key(kept["key"]))
     except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND and exc.details.get("entity") == "job":
             raise
@@ -114,10 +126,11 @@ async def resolve(request: web.Request, actor: Actor) -> web.Response:
 async def advance(request: web.Request, actor: Actor) -> web.Response:
     ref = request.match_info["ref"]
     form = await form_of(request)
-    kept = {"amount": text(form, "amount"), "purpose": text(form, "purpose")}
+    kept = {"amount": text(form, "amount"), "purpose": text(form, "purpose"), "key": text(form, "key")}
     try:
         amount = parse_decimal(kept["amount"], "amount")
-        await call(request, expenses.request_advance, actor, job_ref=ref, amount=amount, purpose=kept["purpose"])
+        await call(request, expenses.request_advance, actor, job_ref=ref, amount=amount, purpose=kept["purpose"],
+                   idempotency_key=portal_key(kept["key"]))
     except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND:
             raise
@@ -135,6 +148,8 @@ async def claim(request: web.Request, actor: Actor) -> web.Response:
         for name in ("category", "description", "amount"):
             value = data.get(f"{name}_{i}", "")
             kept[f"{name}_{i}"] = value if isinstance(value, str) else ""
+    key = data.get("key", "")
+    kept["key"] = key if isinstance(key, str) else ""
     settings = request.app[SETTINGS]
     try:
         lines = []
@@ -150,13 +165,15 @@ async def claim(request: web.Request, actor: Actor) -> web.Response:
                     att = await call(request, expenses.store_attachment, actor, upload_dir=settings.upload_dir,
                                      filename=bill.filename, content_type=(bill.content_type or "").lower(),
                                      data=bill.file.read(settings.upload_max_bytes + 1),
-                                     max_bytes=settings.upload_max_bytes, allowed_types=settings.upload_types)
+                                     max_bytes=settings.upload_max_bytes, allowed_types=settings.upload_types,
+                                     idempotency_key=portal_key(kept["key"], f"-bill-{i}"))
                 except DomainError as exc:
                     raise DomainError(exc.code, f"line {i + 1}: {exc.message}", field="file") from None
                 attachment_id = att.id
             lines.append({"category": kept[f"category_{i}"], "description": kept[f"description_{i}"],
                           "amount": amount, "attachment_id": attachment_id})
-        view = await call(request, expenses.submit_expense_claim, actor, job_ref=ref, lines=lines)
+        view = await call(request, expenses.submit_expense_claim, actor, job_ref=ref, lines=lines,
+                          idempotency_key=portal_key(kept["key"]))
     except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND and exc.details.get("entity") == "job":
             raise

@@ -100,3 +100,61 @@ def test_concurrent_retries_of_a_payment_record_one_receipt(api: Api) -> None:
     assert api.ok("GET", f"/api/invoices/{invoice}", who="agent")["state"] == "paid"
     assert codes == [200, 200, 201], [r.text for r in responses]
     assert len({r.json()["number"] for r in responses}) == 1
+
+
+# --- every creation or append takes the header, not only requests and payments ------------------
+
+def _stock(api: Api, sku: str):
+    from backend.jobs.service import stock_of
+
+    return stock_of(api.uow, sku=sku)
+
+
+def test_a_retried_parts_report_takes_stock_once_and_a_reused_key_is_refused(api: Api) -> None:
+    ref = job_in_state(api, "in_progress")
+    key = {"Idempotency-Key": "parts-JB-1"}
+    body = {"part_sku": "P-PUMP", "qty": "1"}
+    first = api.post(f"/api/jobs/{ref}/parts", who="tech1", json=body, headers=key)
+    second = api.post(f"/api/jobs/{ref}/parts", who="tech1", json=body, headers=key)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert (first.json()["created"], second.json()["created"]) == (True, False)
+    assert second.json()["parts"] == first.json()["parts"]
+    assert _stock(api, "P-PUMP") == 4
+    before = snapshot(api.engine)
+    r = api.post(f"/api/jobs/{ref}/parts", who="tech1", json={"part_sku": "P-FILTER", "qty": "1"}, headers=key)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "idempotency_conflict")
+    assert snapshot(api.engine) == before
+
+
+def test_retried_advance_and_expense_claim_answer_200_with_the_first(api: Api) -> None:
+    ref = job_in_state(api, "confirmed")
+    adv = {"amount": "500", "purpose": "train"}
+    first = api.post(f"/api/jobs/{ref}/advances", who="tech1", json=adv, headers={"Idempotency-Key": "adv-1"})
+    second = api.post(f"/api/jobs/{ref}/advances", who="tech1", json=adv, headers={"Idempotency-Key": "adv-1"})
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"] and second.json()["created"] is False
+    api.ok("POST", f"/api/advances/{first.json()['id']}/sanction", who="agent")
+    api.ok("POST", f"/api/jobs/{ref}/release", who="agent")
+    api.ok("POST", f"/api/jobs/{ref}/arrival", who="tech1")
+    claim = {"lines": [{"category": "travel", "description": "taxi", "amount": "350"}]}
+    key = {"Idempotency-Key": "claim-1"}
+    first = api.post(f"/api/jobs/{ref}/expense-claims", who="tech1", json=claim, headers=key)
+    second = api.post(f"/api/jobs/{ref}/expense-claims", who="tech1", json=claim, headers=key)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["number"] == second.json()["number"]
+    assert len(api.ok("GET", "/api/expense-claims", who="tech1")) == 1
+
+
+def test_concurrent_retries_of_a_walk_in_order_create_one(api: Api) -> None:
+    token = api.token("agent")
+    body = {"customer_id": api.world.cust_a, "description": "Deep clean of the AC"}
+
+    def send(_):
+        return api.http.post(f"{api.base_url}/api/orders", json=body, timeout=60,
+                             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "walk-in-race"})
+
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(send, range(4)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.text for r in responses]
+    assert len({r.json()["number"] for r in responses}) == 1
+    assert len(api.ok("GET", "/api/orders", who="agent")) == 1

@@ -62,4 +62,6 @@ def test_every_operation_is_described(tmp_path) -> None:
     assert len(ids) == len(set(ids)), "operationIds must be unique"
     idempotent = {op["operationId"] for item in doc["paths"].values() for op in item.values()
                   if any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))}
-    assert idempotent == {"raise_request", "record_receipt"}
+    assert idempotent == {"raise_request", "record_receipt", "add_follow_up", "add_parts_used", "request_advance",
+                          "store_attachment", "submit_expense_claim", "pay_technician", "create_order",
+                          "receive_repair", "add_parts", "open_inquiry", "send_offer", "renew_contract"}
