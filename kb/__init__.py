@@ -7,8 +7,10 @@ Entry points:
 
 - ``kb.search.Searcher``  — what the bot, the hub and the API call to search;
 - ``kb.indexer.Indexer``  — keeps the index in step with the database
-  (``sync()`` after publish/edit/archive, ``rebuild()``);
-- ``python -m kb ...``    — the command line (rebuild, sync, search, imports).
+  (``sync()``, ``rebuild()``);
+- ``kb.watch.Watcher``    — ``python -m kb watch``: syncs whenever the articles
+  change (started by ``make run``; the one index writer while the system runs);
+- ``python -m kb ...``    — the command line (rebuild, sync, watch, search, imports).
 
 Importing ``kb`` is cheap: numpy, faiss and torch load when first needed.
 """

@@ -3,6 +3,8 @@
 #   make kb-index    migrate, import data/kb (unchanged articles are skipped), sync the
 #                    index under var/kb/ (only new or changed articles are embedded)
 #   make kb-rebuild  embed every article again into a fresh index
+#   make kb-watch    sync the index whenever an article is published, edited or archived
+#                    (python -m kb watch; `make run` starts it from Procfile.dev)
 #   make test-kb     the knowledge-base tests (the real-model smoke test included)
 #   make eval-kb     retrieval quality on StackFAQ (../shared/eval/stackfaq or
 #                    $$STACKFAQ_DIR): BM25, dense and hybrid, per answer and per thread;
@@ -16,7 +18,7 @@ RUN_PREREQS += kb-index
 
 KB_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
-.PHONY: kb-index kb-rebuild test-kb eval-kb bench-kb
+.PHONY: kb-index kb-rebuild kb-watch test-kb eval-kb bench-kb
 
 kb-index: venv
 	@echo "==> kb: importing data/kb and syncing the search index (var/kb)"
@@ -26,6 +28,10 @@ kb-index: venv
 kb-rebuild: venv
 	@echo "==> kb: rebuilding the search index from the database"
 	@$(KB_ENV) $(PY) -m kb rebuild
+
+kb-watch: venv
+	@echo "==> kb: watching the articles (Ctrl-C stops)"
+	@$(KB_ENV) $(PY) -m kb watch --quiet
 
 test-kb: venv
 	@$(KB_ENV) $(PY) -m pytest -q tests/unit/kb tests/integration/kb
