@@ -24,6 +24,7 @@ from typing import Any
 import socketio
 
 from backend.conversations import service as conv
+from backend.conversations.desk import DeskSettingsCache
 from backend.conversations.lifecycle import ConversationState as S
 from backend.conversations.lifecycle import HandoffReason, Sender
 from backend.conversations.service import ConversationView, MessageView, NewMessage, Stored
@@ -86,7 +87,11 @@ class Hub:
         self.uow = uow
         self.sio = sio
         self.rasa = rasa
-        self.hours = hours
+        # Business hours and the assignment timeout: as the admin stored them
+        # (re-read every `desk_refresh_s` on the routing timer), else `hours`
+        # and settings.assign_timeout_s from the environment.
+        self.desk = DeskSettingsCache(uow, default_hours=hours, default_timeout_s=settings.assign_timeout_s,
+                                      ttl_s=settings.desk_refresh_s)
         self.writer = MessageWriter(uow, max_batch=settings.write_batch)
         self.local_customers: dict[int, set[str]] = defaultdict(set)  # conversation id → sids here
         self.local_agents: dict[int, set[str]] = defaultdict(set)  # agent user id → sids here
@@ -105,8 +110,26 @@ class Hub:
         self._recent_ids: OrderedDict[tuple[int, str], None] = OrderedDict()  # retries are never sent early
         self.early_forward = settings.redis_url is None
 
+    @property
+    def hours(self) -> BusinessHours:
+        return self.desk.current().hours
+
+    @property
+    def assign_timeout_s(self) -> float:
+        return self.desk.current().assign_timeout_s
+
+    async def refresh_desk(self, *, force: bool = False) -> None:
+        """Re-read the stored desk settings when the last read is older than
+        ``desk_refresh_s`` (or now, with ``force``)."""
+        if force or self.desk.stale():
+            await asyncio.to_thread(self.desk.refresh, force=force)
+
     # -- lifecycle of the hub itself ---------------------------------------
     async def start(self) -> None:
+        try:
+            await self.refresh_desk(force=True)
+        except Exception:
+            log.exception("could not read the stored desk settings; using the environment's until the next tick")
         self.writer.start()
         await self.rasa.start()
         self._loop_task = asyncio.create_task(self._routing_loop(), name="routing")
@@ -295,6 +318,7 @@ class Hub:
     async def hand_off(self, conversation_id: int, reason: str, *, from_bot: bool = False) -> None:
         """Queue the conversation for a person; outside business hours say so
         instead and offer to leave a message (the bot keeps the chat)."""
+        await self.refresh_desk()
         if not self.hours.is_open(utcnow()):
             await self.after_hours(conversation_id, reason, resume=from_bot)
             return
@@ -409,11 +433,12 @@ class Hub:
                 log.exception("routing pass failed; trying again at the next tick")
 
     async def route_once(self) -> None:
+        await self.refresh_desk()
         loop = asyncio.get_running_loop()
         if self.local_agents and loop.time() - self._last_touch > self.settings.agent_seen_within_s / 4:
             await self.db(conv.touch_agents, agent_ids=list(self.local_agents))
             self._last_touch = loop.time()
-        lapsed = await self.db(conv.expire_assignments, timeout=timedelta(seconds=self.settings.assign_timeout_s))
+        lapsed = await self.db(conv.expire_assignments, timeout=timedelta(seconds=self.assign_timeout_s))
         for view, agent_id in lapsed:
             await self.to_agent(agent_id, "unassigned", {"conversation_id": view.id, "reason": "assignment_timeout"})
             await self.push_state(view)

@@ -29,6 +29,9 @@ class HubSettings:
     hours: str = "always"  # e.g. "mon-sat 08:00-20:00" (in `timezone`), "always", "never"
     timezone: str = "Asia/Kolkata"
     assign_timeout_s: float = 60.0
+    # hours and assign_timeout_s are defaults: the admin's stored desk
+    # settings (backend/conversations/desk.py) win, re-read this often.
+    desk_refresh_s: float = 5.0
     agent_seen_within_s: float = 30.0
     routing_tick_s: float = 1.0
     max_message_chars: int = 2000
@@ -65,6 +68,7 @@ class HubSettings:
             hours=env.get("HUB_HOURS", d.hours),
             timezone=env.get("HUB_TIMEZONE", d.timezone),
             assign_timeout_s=float(env.get("HUB_ASSIGN_TIMEOUT", d.assign_timeout_s)),
+            desk_refresh_s=float(env.get("HUB_DESK_REFRESH", d.desk_refresh_s)),
             max_message_chars=int(env.get("HUB_MAX_MESSAGE_CHARS", d.max_message_chars)),
             rate_burst=int(env.get("HUB_RATE_BURST", d.rate_burst)),
             rate_per_s=float(env.get("HUB_RATE_PER_S", d.rate_per_s)),

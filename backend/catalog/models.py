@@ -46,6 +46,8 @@ class Part(Base):
     unit_cost: Mapped[Decimal] = mapped_column(MONEY)
     tax_rate: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("18.00"))
     stock_qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
+    # At or below this the part shows as due for reordering (0: not watched).
+    reorder_level: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), server_default="0")
 
 
 class ServiceCharge(Base):

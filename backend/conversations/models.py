@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.conversations.lifecycle import ConversationState, Handoff, Move
@@ -110,3 +120,20 @@ class AgentPresence(Base):
     status: Mapped[str] = mapped_column(String(12), default=AgentStatus.AWAY)
     idle_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeskSettings(Base):
+    """The live-chat desk's settings as the admin stored them: one row (id 1).
+    A NULL column means "the hub's environment default" (HUB_HOURS,
+    HUB_ASSIGN_TIMEOUT). Each agent's limit is ``users.max_chats``."""
+
+    __tablename__ = "desk_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),
+                      CheckConstraint("assign_timeout_s IS NULL OR assign_timeout_s > 0",
+                                      name="timeout_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_hours: Mapped[str | None] = mapped_column(String(400))
+    assign_timeout_s: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -4,7 +4,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import MONEY, Base, UTCDateTime, utcnow
@@ -29,6 +40,10 @@ class CoverageType(Base):
     name: Mapped[str] = mapped_column(String(120))
     covers_labour: Mapped[bool] = mapped_column(Boolean, default=True)
     covers_parts: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What an offer of this type proposes unless the agent says otherwise.
+    visits_per_year: Mapped[int] = mapped_column(SmallInteger, default=4, server_default="4")
+    # A retired type takes no new inquiries or offers; its contracts keep it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Contract(Base):

@@ -17,8 +17,9 @@ from backend.billing.models import Invoice
 from backend.catalog.models import Item
 from backend.coverage.lifecycle import CONTRACT_MOVES
 from backend.coverage.models import (
-    Contract, ContractOffer, ContractState, CoverageType, CoveredItem, Instalment, OfferState, PlannedVisit,
+    Contract, ContractOffer, ContractState, CoveredItem, Instalment, OfferState, PlannedVisit,
 )
+from backend.coverage.types import usable_type
 from backend.coverage.visits import plan_visits
 from backend.db import UnitOfWork, money, utcnow
 from backend.errors import DomainError, ErrorCode, invalid, not_found
@@ -99,8 +100,7 @@ def _move(s: Session, c: Contract, target: ContractState, actor: Actor, note: st
 def start_inquiry(s: Session, actor: Actor, *, customer_id: int, type_code: str, item_ids: list[int],
                   site_id: int | None = None, renewal_of: Contract | None = None, note: str | None = None) -> Contract:
     """C1: a new contract in ``inquiry``, inside the caller's transaction."""
-    if s.get(CoverageType, type_code) is None:
-        raise invalid(f"unknown contract type '{type_code}'", field="type_code")
+    usable_type(s, type_code)  # exists and is not retired
     today = date.today()
     c = Contract(customer_id=customer_id, type_code=type_code, starts_on=today, ends_on=today + timedelta(days=364),
                  status=ContractState.INQUIRY, site_id=site_id, renewal_of_id=renewal_of.id if renewal_of else None,
@@ -149,12 +149,13 @@ def open_inquiry(uow: UnitOfWork, actor: Actor, *, type_code: str, serials: list
 
 def send_offer(
     uow: UnitOfWork, actor: Actor, *, contract_ref: str, amount, starts_on: date, ends_on: date,
-    visits_per_year: int = 4, instalments: int = 1, type_code: str | None = None,
+    visits_per_year: int | None = None, instalments: int = 1, type_code: str | None = None,
     tax_rate: Decimal = Decimal("18.00"), valid_days: int = 30, idempotency_key: str | None = None,
 ) -> ContractView:
     """C3: an offer (or a re-offer that supersedes the open one). A retry with
     the same idempotency key answers with the first offer instead of
-    superseding it with a copy."""
+    superseding it with a copy. Visits per year: the contract type's default
+    unless given."""
     require_role(actor, *STAFF)
     try:
         amount = money(Decimal(str(amount)))
@@ -164,7 +165,7 @@ def send_offer(
         raise invalid("the contract value must be positive and plausible", field="amount")
     if not starts_on < ends_on or (ends_on - starts_on).days > 5 * 366:
         raise invalid("the period ends after it starts and lasts at most five years", field="ends_on")
-    if not 0 <= visits_per_year <= 52:
+    if visits_per_year is not None and not 0 <= visits_per_year <= 52:
         raise invalid("visits per year are between 0 and 52", field="visits_per_year")
     if not 1 <= instalments <= 12:
         raise invalid("instalments are between 1 and 12", field="instalments")
@@ -183,8 +184,9 @@ def send_offer(
             if starts_on <= old.ends_on:
                 raise invalid(f"a renewal starts after {old.number} ends ({old.ends_on})", field="starts_on")
         type_code = type_code or c.type_code
-        if s.get(CoverageType, type_code) is None:
-            raise invalid(f"unknown contract type '{type_code}'", field="type_code")
+        ctype = usable_type(s, type_code)  # exists and is not retired
+        if visits_per_year is None:
+            visits_per_year = ctype.visits_per_year
         _move(s, c, ContractState.OFFER_SENT, actor)
         previous = s.scalars(select(ContractOffer).where(ContractOffer.contract_id == c.id)
                              .order_by(ContractOffer.version)).all()

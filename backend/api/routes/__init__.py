@@ -10,8 +10,10 @@ def all_routes() -> list[Route]:
         auth,
         billing,
         catalog,
+        contract_types,
         contracts,
         customers,
+        desk,
         intake,
         jobs,
         ledger,
@@ -22,5 +24,6 @@ def all_routes() -> list[Route]:
         users,
     )
 
-    tables = [meta, auth, users, customers, catalog, intake, jobs, contracts, orders, repairs, billing, ledger, reports]
+    tables = [meta, auth, users, customers, catalog, contract_types, desk, intake, jobs, contracts, orders, repairs,
+              billing, ledger, reports]
     return [route for table in tables for route in table.routes.routes]

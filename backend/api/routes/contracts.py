@@ -46,7 +46,8 @@ async def open_inquiry(call: Call) -> Any:
 @routes.post("/api/contracts/{contract_ref}/offers", "C3: send an offer (a re-offer supersedes the open one)",
              params=REF,
              body=Obj(amount=Money(maximum=contracts.MAX_CONTRACT_VALUE), starts_on=Date(), ends_on=Date(),
-                      visits_per_year=Int(minimum=0, maximum=52, default=4),
+                      visits_per_year=Int(minimum=0, maximum=52, nullable=True,
+                                          description="default: the contract type's visits per year"),
                       instalments=Int(minimum=1, maximum=12, default=1),
                       type_code=Str(max_len=20, nullable=True), valid_days=Int(minimum=1, maximum=180, default=30)),
              idempotent=True, response=returns(contracts.send_offer), roles=STAFF, description=RETRY)

@@ -1,6 +1,7 @@
-"""Admin pages: users and roles, products / parts / price list (read-only:
-the core has no use case to edit them yet), knowledge-base articles (edit in
-Markdown with a preview, publish, archive, restore)."""
+"""Admin pages: users and roles, knowledge-base articles (edit in Markdown
+with a preview, publish, archive, restore). The catalog (products, parts,
+stock, price list) is in ``catalog_admin``; contract types and the live-chat
+desk in ``desk_admin``; their routes are served with these."""
 
 from __future__ import annotations
 
@@ -8,15 +9,25 @@ from aiohttp import web
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from backend.catalog import service as catalog
 from backend.errors import DomainError, ErrorCode
 from backend.identity import service as identity
 from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.knowledge import service as kb
-from backend.web.kit import call, error_status, field_errors, form_of, page, parse_int, redirect, render, text
+from backend.web.kit import (
+    call,
+    error_status,
+    field_errors,
+    form_of,
+    page,
+    parse_int,
+    redirect,
+    render,
+    text,
+)
+from backend.web.views import catalog_admin, desk_admin
 
-routes = web.RouteTableDef()
+_own = web.RouteTableDef()
 admin = page(Role.ADMIN)
 curator = page(Role.ADMIN, Role.MANAGER)
 ROLES = [(r.value, r.value) for r in Role]
@@ -29,7 +40,7 @@ def markdown(body: str) -> Markup:
 
 # --- users ----------------------------------------------------------------------------------------
 
-@routes.get("/x/users", name="x_users")
+@_own.get("/x/users", name="x_users")
 @admin
 async def users(request: web.Request, actor: Actor) -> web.Response:
     return await _users(request, actor)
@@ -41,7 +52,7 @@ async def _users(request, actor, *, errors=None, form=None, status=200):
                   form=form or {"role": "agent", "max_chats": "3"}, status=status)
 
 
-@routes.post("/x/users", name="x_users_post")
+@_own.post("/x/users", name="x_users_post")
 @admin
 async def create_user(request: web.Request, actor: Actor) -> web.Response:
     form = await form_of(request)
@@ -62,20 +73,9 @@ async def create_user(request: web.Request, actor: Actor) -> web.Response:
     raise redirect(request, "x_users", done=f"User {view.email} ({view.role}) created.")
 
 
-# --- catalog --------------------------------------------------------------------------------------
-
-@routes.get("/x/catalog", name="x_catalog")
-@admin
-async def catalog_page(request: web.Request, actor: Actor) -> web.Response:
-    products = await call(request, catalog.list_products, actor)
-    parts = await call(request, catalog.list_parts, actor)
-    charges = await call(request, catalog.list_service_charges, actor)
-    return render(request, "admin/catalog.html", products=products, parts=parts, charges=charges)
-
-
 # --- knowledge base -------------------------------------------------------------------------------
 
-@routes.get("/x/kb", name="x_kb")
+@_own.get("/x/kb", name="x_kb")
 @curator
 async def articles(request: web.Request, actor: Actor) -> web.Response:
     status = request.query.get("status") or None
@@ -92,13 +92,13 @@ def _tags(value: str) -> list[str]:
     return [t.strip() for t in value.split(",") if t.strip()]
 
 
-@routes.get("/x/kb/new", name="x_kb_new")
+@_own.get("/x/kb/new", name="x_kb_new")
 @curator
 async def new_article(request: web.Request, actor: Actor) -> web.Response:
     return render(request, "admin/kb_edit.html", article=None, form={"language": "en"}, errors={}, preview=None)
 
 
-@routes.post("/x/kb/new", name="x_kb_new_post")
+@_own.post("/x/kb/new", name="x_kb_new_post")
 @curator
 async def create_article(request: web.Request, actor: Actor) -> web.Response:
     form = await form_of(request)
@@ -129,7 +129,7 @@ def _kb_errors(exc: DomainError) -> dict:
     return errors
 
 
-@routes.get("/x/kb/{id:\\d+}", name="x_kb_edit")
+@_own.get("/x/kb/{id:\\d+}", name="x_kb_edit")
 @curator
 async def edit_article(request: web.Request, actor: Actor) -> web.Response:
     view = await call(request, kb.get_article, actor, article_id=int(request.match_info["id"]))
@@ -138,7 +138,7 @@ async def edit_article(request: web.Request, actor: Actor) -> web.Response:
     return render(request, "admin/kb_edit.html", article=view, form=form, errors={}, preview=markdown(view.body))
 
 
-@routes.post("/x/kb/{id:\\d+}", name="x_kb_edit_post")
+@_own.post("/x/kb/{id:\\d+}", name="x_kb_edit_post")
 @curator
 async def save_article(request: web.Request, actor: Actor) -> web.Response:
     article_id = int(request.match_info["id"])
@@ -163,3 +163,6 @@ async def save_article(request: web.Request, actor: Actor) -> web.Response:
                       errors=_kb_errors(exc), preview=None)
     raise redirect(request, "x_kb_edit", done=f"Article '{view.slug}': {view.status}, version {view.version}.",
                    id=article_id)
+
+
+routes = [*_own, *catalog_admin.routes, *desk_admin.routes]

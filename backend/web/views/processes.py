@@ -62,7 +62,7 @@ async def offer(request: web.Request, actor: Actor) -> web.Response:
                           amount=parse_decimal(kept["amount"], "amount"),
                           starts_on=parse_date(kept["starts_on"], "starts_on"),
                           ends_on=parse_date(kept["ends_on"], "ends_on"),
-                          visits_per_year=parse_int(kept["visits_per_year"] or "4", "visits_per_year"),
+                          visits_per_year=parse_int(kept["visits_per_year"], "visits_per_year", required=False),
                           instalments=parse_int(kept["instalments"] or "1", "instalments"),
                           idempotency_key=f"portal-{key[:80]}-{ref[:20]}" if key else None)
     except DomainError as exc:

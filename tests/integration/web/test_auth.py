@@ -92,7 +92,7 @@ OTHER_ROLES_PAGES = {
     "alice": ["/portal/t/", "/portal/a/", "/portal/a/kanban", "/portal/m/", "/portal/m/claims", "/portal/x/users"],
     "tech": ["/portal/c/", "/portal/c/invoices", "/portal/a/calendar", "/portal/m/reports", "/portal/x/kb"],
     "agent": ["/portal/c/", "/portal/t/", "/portal/m/", "/portal/m/claims", "/portal/x/users", "/portal/x/kb"],
-    "manager": ["/portal/c/", "/portal/t/", "/portal/x/users", "/portal/x/catalog"],
+    "manager": ["/portal/c/", "/portal/t/", "/portal/x/users", "/portal/x/desk", "/portal/x/contract-types"],
     "admin": ["/portal/c/", "/portal/t/", "/portal/a/", "/portal/m/claims"],
 }
 

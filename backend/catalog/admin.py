@@ -1,0 +1,317 @@
+"""Maintaining the catalog (admin and manager): products, parts with their
+prices, cost, reorder level and stock adjustments, and the labour price list.
+
+Every input is checked before anything is written (``invalid_input`` naming
+the field, ``duplicate`` for a code already taken, ``not_found`` for an
+unknown one). Every change writes a history row (``state_changes``: entity
+``product`` / ``part`` / ``service_charge``, what changed in the note), in the
+same transaction. A stock adjustment locks the part's row (as parts used on a
+job do), so two adjustments at once both count, and never takes stock below
+zero (the CHECK constraint on ``parts.stock_qty`` backs that up).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.catalog.models import Part, Product, ServiceCharge
+from backend.db import UnitOfWork
+from backend.errors import DomainError, ErrorCode, invalid, not_found
+from backend.history.moves import record
+from backend.identity.actor import Actor, require_role
+from backend.identity.models import Role
+
+EDITORS = (Role.ADMIN, Role.MANAGER)
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+MAX_PRICE = Decimal("10000000.00")
+MAX_QTY = Decimal(100000)
+MAX_WARRANTY_MONTHS = 240
+
+
+@dataclass(frozen=True)
+class PartRecord:
+    """A part as the people who maintain the catalog see it (with its cost)."""
+
+    sku: str
+    name: str
+    unit_price: Decimal
+    unit_cost: Decimal
+    tax_rate: Decimal
+    stock_qty: Decimal
+    reorder_level: Decimal
+    to_reorder: bool
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    sku: str
+    name: str
+    category: str
+    warranty_months: int
+
+
+@dataclass(frozen=True)
+class ChargeRecord:
+    code: str
+    name: str
+    unit_price: Decimal
+    tax_rate: Decimal
+
+
+# --- checking input -------------------------------------------------------------------------------
+
+def _code(value, field: str) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not CODE.match(text):
+        raise invalid(f"{field.replace('_', ' ')}: 1 to 40 letters, digits or . _ - (like P-CAP-35UF)",
+                      field=field)
+    return text
+
+
+def _name(value, field: str = "name", max_len: int = 160) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise invalid(f"give the {field.replace('_', ' ')}", field=field)
+    if len(text) > max_len:
+        raise invalid(f"the {field.replace('_', ' ')} is at most {max_len} characters", field=field)
+    return text
+
+
+def _decimal(value, field: str, *, places: int, maximum: Decimal, minimum: Decimal = Decimal(0)) -> Decimal:
+    if isinstance(value, (bool, float)) or not isinstance(value, (int, str, Decimal)):
+        raise invalid(f"{field.replace('_', ' ')} must be a number such as 12.50", field=field)
+    try:
+        number = Decimal(value.strip().replace(",", "") if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise invalid(f"{field.replace('_', ' ')} must be a number such as 12.50", field=field) from None
+    if not number.is_finite():
+        raise invalid(f"{field.replace('_', ' ')} must be a number such as 12.50", field=field)
+    if number < minimum:
+        raise invalid(f"{field.replace('_', ' ')} must not be below {minimum}", field=field, minimum=str(minimum))
+    if number > maximum:
+        raise invalid(f"{field.replace('_', ' ')} must not exceed {maximum}", field=field, maximum=str(maximum))
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        raise invalid(f"{field.replace('_', ' ')} has more than {places} decimal places", field=field)
+    return number.quantize(Decimal(1).scaleb(-places))
+
+
+def _price(value, field: str) -> Decimal:
+    return _decimal(value, field, places=2, maximum=MAX_PRICE)
+
+
+def _tax(value, field: str = "tax_rate") -> Decimal:
+    return _decimal(value, field, places=2, maximum=Decimal(100))
+
+
+def _qty(value, field: str) -> Decimal:
+    return _decimal(value, field, places=3, maximum=MAX_QTY)
+
+
+def _months(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WARRANTY_MONTHS:
+        raise invalid(f"warranty months are a whole number from 0 to {MAX_WARRANTY_MONTHS}",
+                      field="warranty_months")
+    return value
+
+
+def _note(label: str, changes: dict[str, tuple[object, object]]) -> str:
+    return f"{label}: " + "; ".join(f"{k} {_shown(a)} → {_shown(b)}" for k, (a, b) in changes.items())
+
+
+def _shown(value) -> str:
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _apply(row, wanted: dict[str, object]) -> dict[str, tuple[object, object]]:
+    """Set the given (not None) fields; what changed, old → new."""
+    changes = {}
+    for name, value in wanted.items():
+        if value is None:
+            continue
+        old = getattr(row, name)
+        if old != value:
+            changes[name] = (old, value)
+            setattr(row, name, value)
+    return changes
+
+
+# --- products -------------------------------------------------------------------------------------
+
+def _product(p: Product) -> ProductRecord:
+    return ProductRecord(p.sku, p.name, p.category, p.warranty_months)
+
+
+def _load_product(s: Session, sku: str) -> Product:
+    p = s.scalar(select(Product).where(Product.sku == (sku or "").strip()).with_for_update())
+    if p is None:
+        raise not_found("product", sku)
+    return p
+
+
+def create_product(uow: UnitOfWork, actor: Actor, *, sku: str, name: str, category: str,
+                   warranty_months: int = 12) -> ProductRecord:
+    require_role(actor, *EDITORS)
+    sku, name, months = _code(sku, "sku"), _name(name), _months(warranty_months)
+    category = _name(category, "category", 60)
+    with uow() as s:
+        if s.scalar(select(Product.id).where(func.upper(Product.sku) == sku.upper())):
+            raise DomainError(ErrorCode.DUPLICATE, f"a product with SKU {sku} exists", field="sku")
+        p = Product(sku=sku, name=name, category=category, warranty_months=months)
+        s.add(p)
+        s.flush()
+        record(s, entity_type="product", entity_id=p.id, to_state="created", actor=actor,
+               note=f"{sku}: {name} ({category}, {months} months warranty)")
+        return _product(p)
+
+
+def edit_product(uow: UnitOfWork, actor: Actor, *, sku: str, name: str | None = None, category: str | None = None,
+                 warranty_months: int | None = None) -> ProductRecord:
+    """Change what is given; the SKU stays (installed items point at it)."""
+    require_role(actor, *EDITORS)
+    wanted = {"name": None if name is None else _name(name),
+              "category": None if category is None else _name(category, "category", 60),
+              "warranty_months": None if warranty_months is None else _months(warranty_months)}
+    with uow() as s:
+        p = _load_product(s, sku)
+        changes = _apply(p, wanted)
+        if changes:
+            record(s, entity_type="product", entity_id=p.id, to_state="edited", actor=actor,
+                   note=_note(p.sku, changes))
+        return _product(p)
+
+
+def list_product_records(uow: UnitOfWork, actor: Actor) -> list[ProductRecord]:
+    require_role(actor, *EDITORS)
+    with uow() as s:
+        return [_product(p) for p in s.scalars(select(Product).order_by(Product.sku))]
+
+
+# --- parts ----------------------------------------------------------------------------------------
+
+def _part(p: Part) -> PartRecord:
+    return PartRecord(p.sku, p.name, p.unit_price, p.unit_cost, p.tax_rate, p.stock_qty, p.reorder_level,
+                      p.reorder_level > 0 and p.stock_qty <= p.reorder_level)
+
+
+def _load_part(s: Session, sku: str) -> Part:
+    p = s.scalar(select(Part).where(Part.sku == (sku or "").strip()).with_for_update())
+    if p is None:
+        raise not_found("part", sku)
+    return p
+
+
+def create_part(uow: UnitOfWork, actor: Actor, *, sku: str, name: str, unit_price, unit_cost,
+                tax_rate=Decimal("18.00"), reorder_level=Decimal(0), opening_stock=Decimal(0)) -> PartRecord:
+    """A new part; ``opening_stock`` is recorded as its first stock adjustment."""
+    require_role(actor, *EDITORS)
+    sku, name = _code(sku, "sku"), _name(name)
+    price, cost, tax = _price(unit_price, "unit_price"), _price(unit_cost, "unit_cost"), _tax(tax_rate)
+    reorder, opening = _qty(reorder_level, "reorder_level"), _qty(opening_stock, "opening_stock")
+    with uow() as s:
+        if s.scalar(select(Part.id).where(func.upper(Part.sku) == sku.upper())):
+            raise DomainError(ErrorCode.DUPLICATE, f"a part with number {sku} exists", field="sku")
+        p = Part(sku=sku, name=name, unit_price=price, unit_cost=cost, tax_rate=tax, stock_qty=opening,
+                 reorder_level=reorder)
+        s.add(p)
+        s.flush()
+        record(s, entity_type="part", entity_id=p.id, to_state="created", actor=actor,
+               note=f"{sku}: {name}, price {_shown(price)}, cost {_shown(cost)}, tax {_shown(tax)} %, "
+                    f"reorder at {_shown(reorder)}, opening stock {_shown(opening)}")
+        return _part(p)
+
+
+def edit_part(uow: UnitOfWork, actor: Actor, *, sku: str, name: str | None = None, unit_price=None,
+              unit_cost=None, tax_rate=None, reorder_level=None) -> PartRecord:
+    """Change what is given. Stock changes only through :func:`adjust_stock`
+    (and jobs and repairs); prices already on jobs and invoices stay."""
+    require_role(actor, *EDITORS)
+    wanted = {"name": None if name is None else _name(name),
+              "unit_price": None if unit_price is None else _price(unit_price, "unit_price"),
+              "unit_cost": None if unit_cost is None else _price(unit_cost, "unit_cost"),
+              "tax_rate": None if tax_rate is None else _tax(tax_rate),
+              "reorder_level": None if reorder_level is None else _qty(reorder_level, "reorder_level")}
+    with uow() as s:
+        p = _load_part(s, sku)
+        changes = _apply(p, wanted)
+        if changes:
+            record(s, entity_type="part", entity_id=p.id, to_state="edited", actor=actor, note=_note(p.sku, changes))
+        return _part(p)
+
+
+def adjust_stock(uow: UnitOfWork, actor: Actor, *, sku: str, change, reason: str) -> PartRecord:
+    """Add (goods received, found in a count) or take (damaged, lost, counted
+    short) stock, with the reason kept in the history. Refused with
+    ``out_of_stock`` if the stock would go below zero."""
+    require_role(actor, *EDITORS)
+    delta = _decimal(change, "change", places=3, maximum=MAX_QTY, minimum=-MAX_QTY)
+    if delta == 0:
+        raise invalid("the change must add or take some stock", field="change")
+    reason = _name(reason, "reason", 200)
+    with uow() as s:
+        p = _load_part(s, sku)  # row lock: concurrent adjustments and parts used queue up here
+        after = p.stock_qty + delta
+        if after < 0:
+            raise DomainError(ErrorCode.OUT_OF_STOCK, f"only {_shown(p.stock_qty)} of {p.sku} in stock",
+                              field="change", part=p.sku, in_stock=str(p.stock_qty))
+        before, p.stock_qty = p.stock_qty, after
+        s.flush()
+        record(s, entity_type="part", entity_id=p.id, to_state="stock_adjusted", actor=actor,
+               note=f"{p.sku}: {'+' if delta > 0 else ''}{_shown(delta)} ({_shown(before)} → {_shown(after)}): "
+                    f"{reason}")
+        return _part(p)
+
+
+def list_part_records(uow: UnitOfWork, actor: Actor, *, to_reorder: bool = False) -> list[PartRecord]:
+    require_role(actor, *EDITORS)
+    with uow() as s:
+        q = select(Part).order_by(Part.sku)
+        if to_reorder:
+            q = q.where(Part.reorder_level > 0, Part.stock_qty <= Part.reorder_level)
+        return [_part(p) for p in s.scalars(q)]
+
+
+# --- the labour price list ------------------------------------------------------------------------
+
+def _charge(c: ServiceCharge) -> ChargeRecord:
+    return ChargeRecord(c.code, c.name, c.unit_price, c.tax_rate)
+
+
+def create_service_charge(uow: UnitOfWork, actor: Actor, *, code: str, name: str, unit_price,
+                          tax_rate=Decimal("18.00")) -> ChargeRecord:
+    require_role(actor, *EDITORS)
+    code, name = _code(code, "code"), _name(name)
+    price, tax = _price(unit_price, "unit_price"), _tax(tax_rate)
+    with uow() as s:
+        if s.scalar(select(ServiceCharge.id).where(func.upper(ServiceCharge.code) == code.upper())):
+            raise DomainError(ErrorCode.DUPLICATE, f"a charge with code {code} exists", field="code")
+        c = ServiceCharge(code=code, name=name, unit_price=price, tax_rate=tax)
+        s.add(c)
+        s.flush()
+        record(s, entity_type="service_charge", entity_id=c.id, to_state="created", actor=actor,
+               note=f"{code}: {name}, price {_shown(price)}, tax {_shown(tax)} %")
+        return _charge(c)
+
+
+def edit_service_charge(uow: UnitOfWork, actor: Actor, *, code: str, name: str | None = None, unit_price=None,
+                        tax_rate=None) -> ChargeRecord:
+    """New prices apply to what is invoiced from now on."""
+    require_role(actor, *EDITORS)
+    wanted = {"name": None if name is None else _name(name),
+              "unit_price": None if unit_price is None else _price(unit_price, "unit_price"),
+              "tax_rate": None if tax_rate is None else _tax(tax_rate)}
+    with uow() as s:
+        c = s.scalar(select(ServiceCharge).where(ServiceCharge.code == (code or "").strip()).with_for_update())
+        if c is None:
+            raise not_found("service charge", code)
+        changes = _apply(c, wanted)
+        if changes:
+            record(s, entity_type="service_charge", entity_id=c.id, to_state="edited", actor=actor,
+                   note=_note(c.code, changes))
+        return _charge(c)
