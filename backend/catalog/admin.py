@@ -187,6 +187,15 @@ def edit_product(uow: UnitOfWork, actor: Actor, *, sku: str, name: str | None = 
         return _product(p)
 
 
+def get_product_record(uow: UnitOfWork, actor: Actor, *, sku: str) -> ProductRecord:
+    require_role(actor, *EDITORS)
+    with uow() as s:
+        p = s.scalar(select(Product).where(Product.sku == (sku or "").strip()))
+        if p is None:
+            raise not_found("product", sku)
+        return _product(p)
+
+
 def list_product_records(uow: UnitOfWork, actor: Actor) -> list[ProductRecord]:
     require_role(actor, *EDITORS)
     with uow() as s:
@@ -268,6 +277,15 @@ def adjust_stock(uow: UnitOfWork, actor: Actor, *, sku: str, change, reason: str
         return _part(p)
 
 
+def get_part_record(uow: UnitOfWork, actor: Actor, *, sku: str) -> PartRecord:
+    require_role(actor, *EDITORS)
+    with uow() as s:
+        p = s.scalar(select(Part).where(Part.sku == (sku or "").strip()))
+        if p is None:
+            raise not_found("part", sku)
+        return _part(p)
+
+
 def list_part_records(uow: UnitOfWork, actor: Actor, *, to_reorder: bool = False) -> list[PartRecord]:
     require_role(actor, *EDITORS)
     with uow() as s:
@@ -281,6 +299,15 @@ def list_part_records(uow: UnitOfWork, actor: Actor, *, to_reorder: bool = False
 
 def _charge(c: ServiceCharge) -> ChargeRecord:
     return ChargeRecord(c.code, c.name, c.unit_price, c.tax_rate)
+
+
+def get_service_charge(uow: UnitOfWork, actor: Actor, *, code: str) -> ChargeRecord:
+    require_role(actor, *EDITORS)
+    with uow() as s:
+        c = s.scalar(select(ServiceCharge).where(ServiceCharge.code == (code or "").strip()))
+        if c is None:
+            raise not_found("service charge", code)
+        return _charge(c)
 
 
 def create_service_charge(uow: UnitOfWork, actor: Actor, *, code: str, name: str, unit_price,

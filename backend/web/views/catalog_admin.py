@@ -10,7 +10,7 @@ from aiohttp import web
 
 from backend.catalog import admin as catalog_admin
 from backend.catalog import service as catalog
-from backend.errors import DomainError, invalid, not_found
+from backend.errors import DomainError, invalid
 from backend.history import service as history
 from backend.identity.actor import Actor
 from backend.identity.models import Role
@@ -130,17 +130,12 @@ async def create_record(request: web.Request, actor: Actor) -> web.Response:
 
 # --- editing --------------------------------------------------------------------------------------
 
+GET = {"product": catalog_admin.get_product_record, "part": catalog_admin.get_part_record,
+       "charge": catalog_admin.get_service_charge}
+
+
 async def _record(request, actor, kind: str, key: str):
-    if kind == "product":
-        rows = await call(request, catalog_admin.list_product_records, actor)
-    elif kind == "part":
-        rows = await call(request, catalog_admin.list_part_records, actor)
-    else:
-        rows = await call(request, catalog.list_service_charges, actor)
-    found = [r for r in rows if getattr(r, KINDS[kind]["key"]) == key]
-    if not found:
-        raise not_found(KINDS[kind]["title"], key)
-    return found[0]
+    return await call(request, GET[kind], actor, **{KINDS[kind]["key"]: key})
 
 
 def _form_of_record(kind: str, record) -> dict[str, str]:

@@ -114,6 +114,9 @@ def test_customers_technicians_and_agents_may_not_change_the_catalog(uow, world,
         (admin.create_service_charge, {"code": "X", "name": "X", "unit_price": "1"}),
         (admin.edit_service_charge, {"code": "VISIT", "unit_price": "1"}),
         (admin.list_part_records, {}),
+        (admin.get_part_record, {"sku": "P-PUMP"}),
+        (admin.get_product_record, {"sku": "WM"}),
+        (admin.get_service_charge, {"code": "VISIT"}),
         (history.recent_changes, {"kinds": ["part"]}),
     ]:
         assert refused(fn, uow, actor, **kwargs).code == "forbidden", fn.__name__
