@@ -63,6 +63,7 @@
     ".fsc-net{background:#fff3cd;color:#6b4e00;padding:4px 14px;font-size:12px;display:none}",
     ".fsc-log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:6px;background:#f7f8f9}",
     ".fsc-msg{max-width:80%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}",
+    ".fsc-link{color:inherit;text-decoration:underline;word-break:break-all}",
     ".fsc-me{align-self:flex-end;background:#0b6e4f;color:#fff;border-bottom-right-radius:3px}",
     ".fsc-me.fsc-pending{opacity:.6}",
     ".fsc-bot,.fsc-agent{align-self:flex-start;background:#fff;border:1px solid #dde1e4;border-bottom-left-radius:3px}",
@@ -159,6 +160,25 @@
     catch (e) { return null; }
   }
 
+  // Bot and agent text: http(s) addresses become links (an <a> whose text and
+  // href are set as properties, never parsed as HTML); the rest stays text.
+  var URL_RE = /https?:\/\/[^\s<>"']+/g;
+  function appendLinked(node, text) {
+    var last = 0, m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text)) !== null) {
+      var url = m[0].replace(/[).,;:!?]+$/, "");
+      var href = safeUrl(url);
+      if (!href) continue;
+      node.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var a = el("a", "fsc-link", url); a.href = href; a.target = "_blank"; a.rel = "noopener noreferrer";
+      node.appendChild(a);
+      last = m.index + url.length;
+      URL_RE.lastIndex = last;
+    }
+    node.appendChild(document.createTextNode(text.slice(last)));
+  }
+
   function showReplies(list) {
     replies.textContent = "";
     (list || []).forEach(function (q) {
@@ -175,7 +195,7 @@
     var sender = meta.sender || "bot";
     var node = el("div", "fsc-msg fsc-" + (sender === "agent" ? "agent" : sender === "system" ? "system" : "bot"));
     if (sender === "agent" && meta.agent_name) node.appendChild(el("span", "fsc-who", meta.agent_name));
-    if (data.text) node.appendChild(document.createTextNode(String(data.text)));
+    if (data.text) appendLinked(node, String(data.text));
     var att = data.attachment;
     if (att && att.type === "image" && att.payload && safeUrl(att.payload.src)) {
       var img = el("img"); img.src = safeUrl(att.payload.src); img.alt = "image"; node.appendChild(img);

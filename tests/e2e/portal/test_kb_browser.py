@@ -177,7 +177,7 @@ async def test_an_article_published_in_the_portal_answers_the_chat_and_the_conso
         said = await answer.inner_text()
         assert "ZX-Clean button" in said and "citric acid" in said
         link = f"{hub.url}/portal/kb/{SLUG}"
-        await visitor.wait_for_selector(f".fsc-bot >> text={link}")
+        await visitor.wait_for_selector(f".fsc-bot a.fsc-link[href='{link}']")  # a link the visitor can click
         await visitor.wait_for_selector(".fsc-bot >> text=Did this help?")
         await visitor.wait_for_selector(".fsc-replies button >> text=Yes, thanks")
         await shot(visitor, "widget-answer")
@@ -200,8 +200,11 @@ async def test_an_article_published_in_the_portal_answers_the_chat_and_the_conso
         assert TITLE in await first.inner_text()
         await shot(agent, "console-search")
 
-        # 5. the link the bot gave opens the article
-        await visitor.goto(link)
+        # 5. the link the bot gave opens the article (in a new tab)
+        async with visitor.context.expect_page() as opened:
+            await visitor.click(f".fsc-bot a.fsc-link[href='{link}']")
+        visitor = await opened.value
+        await visitor.wait_for_load_state()
         assert await visitor.inner_text("h1") == TITLE
         assert "ZX-Clean" in await visitor.inner_text(".kb-article")
         await shot(visitor, "article-page")
