@@ -208,6 +208,86 @@ async def time_all(url: str, data: dict, days: list[int], runs: int) -> list[dic
     return results
 
 
+# --- outstanding: the ledger scan it replaced, timed in the same run ---------------------------------------------
+
+def outstanding_before_0008(uow: UnitOfWork, actor, as_of: date) -> list:
+    """``backend.ledger.service.outstanding`` as it was before migration 0008
+    (commit 7373fc6), kept here as the baseline: every receivable entry of the
+    ledger, tied to its invoice through its voucher's source."""
+    from sqlalchemy import case, func, literal, select
+
+    from backend.billing.models import Invoice, Receipt
+    from backend.db import money
+    from backend.ledger.chart import RECEIVABLE
+    from backend.ledger.models import Account, LedgerEntry, Voucher
+    from backend.ledger.service import BUCKETS, ZERO, Ageing
+
+    invoice_of_entry = case(
+        (Voucher.source_type == "invoice", Voucher.source_id),
+        (Voucher.source_type == "receipt",
+         select(Receipt.invoice_id).where(Receipt.id == Voucher.source_id).scalar_subquery()),
+        else_=literal(None),
+    )
+    with uow() as s:
+        per_invoice = (
+            select(LedgerEntry.party_id.label("party_id"), invoice_of_entry.label("invoice_id"),
+                   func.sum(LedgerEntry.debit - LedgerEntry.credit).label("due"))
+            .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
+            .join(Account, Account.id == LedgerEntry.account_id)
+            .where(Account.code == RECEIVABLE, LedgerEntry.party_type == "customer", LedgerEntry.on <= as_of)
+            .group_by(LedgerEntry.party_id, invoice_of_entry)
+        )
+        sub = per_invoice.subquery()
+        rows = s.execute(select(sub.c.party_id, sub.c.due, Invoice.due_on)
+                         .join(Invoice, Invoice.id == sub.c.invoice_id, isouter=True).where(sub.c.due != 0)).all()
+    result: dict = {}
+    for pid, due, due_on in rows:
+        days = (as_of - due_on).days if due_on else 0
+        bucket = next(name for name, lo, hi in BUCKETS
+                      if (lo is None and days <= 0) or (lo is not None and days >= lo and (hi is None or days <= hi)))
+        b = result.setdefault(pid, {name: ZERO for name, _, _ in BUCKETS})
+        b[bucket] += money(due)
+    return [Ageing("customer", pid, money(sum(b.values(), ZERO)), b) for pid, b in sorted(result.items())]
+
+
+def outstanding_baseline(url: str, data: dict, runs: int) -> dict:
+    """The new ``ledger.outstanding`` and the one it replaced, in process (no HTTP), on the same data in
+    the same run, each a warm-up and ``runs`` timed calls, the new one first (the old one's scan of the
+    whole ledger would push the new one's pages out of shared_buffers); both must give the same ageing."""
+    from backend.identity.actor import Actor
+    from backend.identity.models import Role
+    from backend.ledger import service as ledger
+
+    engine = make_engine(url)
+    uow = UnitOfWork(make_session_factory(engine))
+    actor = Actor(Role.MANAGER, None)
+    as_of = date.fromisoformat(data["today"])
+    fns = {"before (full ledger scan)": lambda: outstanding_before_0008(uow, actor, as_of),
+           "after (invoice balances)": lambda: ledger.outstanding(uow, actor, as_of=as_of)}
+    samples: dict[str, list[float]] = {k: [] for k in fns}
+    answers = {}
+    try:
+        for name, fn in reversed(fns.items()):
+            for i in range(runs + 1):
+                t0 = time.perf_counter()
+                answers[name] = fn()
+                if i:
+                    samples[name].append((time.perf_counter() - t0) * 1000)
+    finally:
+        engine.dispose()
+    before, after = answers["before (full ledger scan)"], answers["after (invoice balances)"]
+    same = [(a.party_id, a.total, a.buckets) for a in before] == [(a.party_id, a.total, a.buckets) for a in after]
+    out = {"as_of": as_of.isoformat(), "customers": len(after), "total": str(sum(a.total for a in after)),
+           "same_answer": same, "runs": runs,
+           "timings": {k: {"median_ms": round(statistics.median(v), 1), "p95_ms": round(nearest_rank(v, 95), 1),
+                           "min_ms": round(min(v), 1), "max_ms": round(max(v), 1)} for k, v in samples.items()}}
+    for k, t in out["timings"].items():
+        print(f"  outstanding in process, {k:<26} median {t['median_ms']:>8.1f} ms   p95 {t['p95_ms']:>8.1f} ms",
+              flush=True)
+    print(f"  same ageing from both: {same} ({len(after):,} customers owe {out['total']})", flush=True)
+    return out
+
+
 # --- writing the results -------------------------------------------------------------------------------------
 
 def markdown(doc: dict) -> str:
@@ -245,6 +325,17 @@ def markdown(doc: dict) -> str:
             cells += [f"{r['median_ms']:.0f} ms" + ("" if r["under_goal"] else " ⚠") + mark, f"{r['p95_ms']:.0f} ms"] \
                 if r else ["", ""]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {rows[0]['bytes']:,} B |")
+    base = doc.get("outstanding_baseline")
+    if base:
+        lines += ["", (f"Outstanding and ageing in process (no HTTP), as of {base['as_of']}: the code before "
+                       "migration 0008 (a scan of every receivable entry, tied to its invoice through the voucher) "
+                       f"and after it (per-invoice balances), in this run after the HTTP figures, {base['runs']} runs "
+                       f"each after a warm-up, the new code first; same ageing from both: "
+                       f"{'yes' if base['same_answer'] else 'NO'} "
+                       f"({base['customers']:,} customers owe {base['total']})."),
+                  "", "| outstanding | median | p95 | min | max |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {k} | {t['median_ms']:.0f} ms | {t['p95_ms']:.0f} ms | {t['min_ms']:.0f} ms "
+                  f"| {t['max_ms']:.0f} ms |" for k, t in base["timings"].items()]
     slow = [r for r in doc["results"] if not r["under_goal"]]
     lines += ["", "⚠: median over the 1 s goal." if slow else "Every report's median is under the 1 s goal.",
               f"†: calendars cover at most {MAX_CALENDAR_DAYS} days (longer ranges are refused), so this column "
@@ -292,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     engine.dispose()
     print("==> timing every report endpoint", flush=True)
     doc["results"] = asyncio.run(time_all(url, doc["dataset"], args.days, args.runs))
+    print("==> outstanding: before and after migration 0008, in process", flush=True)
+    doc["outstanding_baseline"] = outstanding_baseline(url, doc["dataset"], args.runs)
     doc["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "reports.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")

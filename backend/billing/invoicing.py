@@ -61,7 +61,8 @@ def issue_invoice(
                           unit_price=l.unit_price, tax_rate=l.tax_rate, amount=l.amount, tax=l.tax))
         account = REVENUE_ACCOUNT[l.kind]
         revenue[account] = revenue.get(account, Decimal(0)) + l.amount
-    entries = [Line(chart.RECEIVABLE, debit=total, party_type="customer", party_id=customer_id)]
+    entries = [Line(chart.RECEIVABLE, debit=total, party_type="customer", party_id=customer_id,
+                    invoice_id=invoice.id)]
     entries += [Line(acc, credit=amt) for acc, amt in revenue.items()]
     entries.append(Line(chart.TAX_PAYABLE, credit=tax))
     kind = VoucherKind.CONTRACT_INVOICE if source_type == "contract" else VoucherKind.SALES

@@ -181,7 +181,8 @@ def _receive(s: Session, actor: Actor, inv: Invoice, amount: Decimal, method: st
     voucher = post_voucher(
         s, kind=VoucherKind.RECEIPT, on=on, narration=f"Receipt {receipt.number} against {inv.number}",
         lines=[Line(METHODS[method], debit=amount),
-               Line(chart.RECEIVABLE, credit=amount, party_type="customer", party_id=inv.customer_id)],
+               Line(chart.RECEIVABLE, credit=amount, party_type="customer", party_id=inv.customer_id,
+                    invoice_id=inv.id)],
         actor=actor, source_type="receipt", source_id=receipt.id,
     )
     receipt.voucher_id = voucher.id

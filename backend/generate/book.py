@@ -5,6 +5,7 @@ services write (``backend.billing.invoicing``, ``billing.service``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -77,8 +78,13 @@ class Book:
                                         to_state, who.user_id, who.role, who.channel, note, at))
 
     def voucher(self, kind: str, on: date, narration: str, lines: list[tuple], *, by: int | None, at: datetime,
-                source_type: str | None, source_id: int | None) -> int:
-        """``lines``: (account code, debit cents, credit cents, party type, party id); must balance."""
+                source_type: str | None, source_id: int | None, invoice_id: int | None = None,
+                then: Callable[[int], None] | None = None) -> int:
+        """``lines``: (account code, debit cents, credit cents, party type, party id); must balance.
+        ``invoice_id``: the invoice its receivable (1100) customer line raises or settles, as
+        ``backend.ledger.posting`` ties it. ``then(voucher id)`` adds rows the entries refer to
+        (the invoice) after the voucher row and before the entries, so every batch keeps its
+        foreign keys in order."""
         lines = [l for l in lines if l[1] or l[2]]
         debit = sum(l[1] for l in lines)
         credit = sum(l[2] for l in lines)
@@ -86,9 +92,12 @@ class Book:
             raise AssertionError(f"unbalanced voucher {kind}: {debit} != {credit}")
         vid = self.sink.next_id("vouchers")
         self.sink.add("vouchers", (vid, f"VO-{vid:06d}", kind, on, narration[:240], source_type, source_id, by, at))
+        if then:
+            then(vid)
         for code, dr, cr, ptype, pid in lines:
+            tied = invoice_id if code == chart.RECEIVABLE and ptype == "customer" else None
             self.sink.add("ledger_entries", (self.sink.next_id("ledger_entries"), vid, self.accounts[code], ptype, pid,
-                                             on, m(dr), m(cr)))
+                                             on, m(dr), m(cr), tied))
         t = self.totals
         t.vouchers += 1
         t.debit += debit
@@ -117,8 +126,6 @@ class Book:
         entries = [(chart.RECEIVABLE, total, 0, "customer", customer_id)]
         entries += [(acc, 0, amt, None, None) for acc, amt in revenue.items()]
         entries.append((chart.TAX_PAYABLE, 0, tax, None, None))
-        vid = self.voucher(kind, on, narration or f"Invoice INV-{iid:06d}", entries, by=by, at=at,
-                           source_type="invoice", source_id=iid)
         made: list[tuple[Payment, int]] = []  # the payments made by now, capped at what is due
         paid, paid_at = 0, None
         for pay in payments:
@@ -129,8 +136,17 @@ class Book:
             paid += cents
             paid_at = pay.at
         state = "paid" if paid == total else "open"
-        sink.add("invoices", (iid, f"INV-{iid:06d}", customer_id, source_type, source_id, on, due, m(subtotal), m(tax),
-                              m(total), state, vid, by, at))
+
+        def invoice_row(vid: int) -> None:
+            sink.add("invoices", (iid, f"INV-{iid:06d}", customer_id, source_type, source_id, on, due, m(subtotal),
+                                  m(tax), m(total), state, vid, by, at))
+
+        self.voucher(kind, on, narration or f"Invoice INV-{iid:06d}", entries, by=by, at=at,
+                     source_type="invoice", source_id=iid, invoice_id=iid, then=invoice_row)
+        # what backend.ledger.posting keeps per invoice: its receivable balance, latest entry's day, customer
+        # and due date
+        last_on = max([on] + [pay.at.date() for pay, _ in made])
+        sink.add("invoice_balances", (iid, customer_id, due, m(total - paid), last_on))
         for l in lines:
             sink.add("invoice_lines", (sink.next_id("invoice_lines"), iid, l.kind, l.description[:200], str(l.qty),
                                        m(l.unit_cents), TAX, m(l.amount), m(l.tax)))
@@ -152,7 +168,7 @@ class Book:
         on = at.date()
         vid = self.voucher("receipt", on, f"Receipt RC-{rid:06d} against INV-{invoice_id:06d}",
                            [(METHODS[method], cents, 0, None, None), (chart.RECEIVABLE, 0, cents, "customer", customer_id)],
-                           by=by, at=at, source_type="receipt", source_id=rid)
+                           by=by, at=at, source_type="receipt", source_id=rid, invoice_id=invoice_id)
         self.sink.add("receipts", (rid, f"RC-{rid:06d}", invoice_id, customer_id, m(cents), method, None, on, vid, None,
                                    by, at))
         return rid

@@ -39,7 +39,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "tickets": ("id", "number", "request_id", "customer_id", "subject", "body", "answer", "state", "assigned_to",
                 "created_at"),
     "vouchers": ("id", "number", "kind", "on", "narration", "source_type", "source_id", "created_by", "created_at"),
-    "ledger_entries": ("id", "voucher_id", "account_id", "party_type", "party_id", "on", "debit", "credit"),
+    "ledger_entries": ("id", "voucher_id", "account_id", "party_type", "party_id", "on", "debit", "credit",
+                       "invoice_id"),
+    "invoice_balances": ("invoice_id", "customer_id", "due_on", "balance", "last_on"),
     "invoices": ("id", "number", "customer_id", "source_type", "source_id", "issued_on", "due_on", "subtotal", "tax",
                  "total", "state", "voucher_id", "created_by", "created_at"),
     "invoice_lines": ("id", "invoice_id", "kind", "description", "qty", "unit_price", "tax_rate", "amount", "tax"),
@@ -72,6 +74,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                       "actor_role", "channel", "note", "at"),
 }
 ORDER = [t.name for t in metadata.sorted_tables if t.name in COLUMNS]
+ID_TABLES = [name for name, cols in COLUMNS.items() if cols[0] == "id"]  # the others are keyed by a reference
 
 
 def _sqlite_datetime(value: datetime) -> str:
@@ -103,7 +106,7 @@ class Sink:
     # --- ids -------------------------------------------------------------------------------------
     def _start_ids(self) -> None:
         cur = self._raw.cursor()
-        for name in COLUMNS:
+        for name in ID_TABLES:
             cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{name}"')
             self._next[name] = cur.fetchone()[0] + 1
         cur.close()
@@ -211,7 +214,7 @@ class Sink:
                     progress(f"index: {definition.split(' ON ')[0]}")
                 cur.execute(definition)
             cur.execute("SET session_replication_role = DEFAULT") if not self.fk_checks else None
-            for name in COLUMNS:
+            for name in ID_TABLES:
                 cur.execute(f"SELECT pg_get_serial_sequence('\"{name}\"', 'id')")
                 seq = cur.fetchone()[0]
                 if seq:

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import MONEY, Base, UTCDateTime, utcnow
@@ -63,6 +63,12 @@ class LedgerEntry(Base):
         CheckConstraint("debit >= 0 AND credit >= 0", name="non_negative"),
         CheckConstraint("(debit = 0) <> (credit = 0)", name="one_side"),
         Index("ix_ledger_entries_party", "party_type", "party_id"),
+        # outstanding: an invoice's entries up to a day, by index only (invoices that moved after the day asked about)
+        Index("ix_ledger_entries_invoice", "invoice_id", "on", "debit", "credit", "party_id"),
+        # outstanding: customer entries tied to no invoice (none are posted today; an index keeps the check free)
+        Index("ix_ledger_entries_untied", "party_id",
+              postgresql_where=text("invoice_id IS NULL AND party_type = 'customer'"),
+              sqlite_where=text("invoice_id IS NULL AND party_type = 'customer'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,5 +77,30 @@ class LedgerEntry(Base):
     party_type: Mapped[str | None] = mapped_column(String(12))
     party_id: Mapped[int | None]
     on: Mapped[date] = mapped_column(Date)
-    debit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
-    credit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    debit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    credit: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    # the invoice whose debt this entry raises (sales voucher) or settles (receipt voucher); set on
+    # receivable (1100) customer entries only, by ``backend.ledger.posting``
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+
+
+class InvoiceBalance(Base):
+    """Per invoice, the sum of its receivable entries (debit - credit) and the
+    day of its latest entry, kept by ``backend.ledger.posting`` in the same
+    transaction as the entries, with the invoice's customer and due date
+    (copied when it is issued; neither changes afterwards). Outstanding on a
+    day on or after ``last_on`` is ``balance``; for an invoice with entries
+    after the day, it is summed from the entries."""
+
+    __tablename__ = "invoice_balances"
+    __table_args__ = (
+        # outstanding: the open invoices, ageing data included, by index only
+        Index("ix_invoice_balances_open", "customer_id", "due_on", "balance", "last_on",
+              postgresql_where=text("balance <> 0"), sqlite_where=text("balance <> 0")),
+    )
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True, autoincrement=False)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    balance: Mapped[Decimal] = mapped_column(MONEY)
+    last_on: Mapped[date] = mapped_column(Date, index=True)

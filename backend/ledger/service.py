@@ -1,21 +1,23 @@
 """Read side of the ledger: statements, outstanding with ageing, trial balance.
-Every figure is summed from ledger entries; nothing is kept by hand."""
+Every figure is summed from ledger entries, or read from the per-invoice sums
+of receivable entries that posting keeps in the same transaction
+(``InvoiceBalance``); nothing is kept by hand."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Date, and_, func, literal, select
 
-from backend.billing.models import Invoice, Receipt
-from backend.db import UnitOfWork, money
+from backend.billing.models import Invoice
+from backend.db import CENT, UnitOfWork, money
 from backend.errors import invalid
 from backend.identity.actor import STAFF, Actor, require_customer_access, require_role
 from backend.identity.models import Role
 from backend.ledger.chart import PARTY_ACCOUNT, RECEIVABLE
-from backend.ledger.models import Account, LedgerEntry, Voucher
+from backend.ledger.models import Account, InvoiceBalance, LedgerEntry, Voucher
 
 ZERO = Decimal("0.00")
 BUCKETS = (("current", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
@@ -106,8 +108,14 @@ def outstanding(
 ) -> list[Ageing]:
     """What each customer owes, split into ageing buckets by invoice due date.
 
-    Each receivable entry is tied to its invoice (sales voucher → invoice,
-    receipt voucher → receipt → invoice), so ageing comes from the ledger too.
+    Each receivable entry names its invoice (``LedgerEntry.invoice_id``: the
+    sales voucher raises it, a receipt settles it). For one customer, their
+    entries are summed per invoice. For all customers, ``InvoiceBalance``
+    (kept by posting with the entries) gives each invoice's sum and the day
+    of its latest entry: an invoice with no entry after ``as_of`` owes its
+    balance (the open ones, by index only); one with entries after it is
+    summed from its entries up to ``as_of``. Receivable entries tied to no
+    invoice count as current.
     """
     if party_type != "customer":
         raise invalid("ageing is kept for customers", field="party_type")
@@ -116,39 +124,56 @@ def outstanding(
     elif not actor.is_staff:
         require_role(actor, *STAFF)
     as_of = as_of or date.today()
-    invoice_of_entry = case(
-        (Voucher.source_type == "invoice", Voucher.source_id),
-        (Voucher.source_type == "receipt", select(Receipt.invoice_id).where(Receipt.id == Voucher.source_id).scalar_subquery()),
-        else_=literal(None),
-    )
+    signed = func.sum(LedgerEntry.debit - LedgerEntry.credit)
     with uow() as s:
-        per_invoice = (
-            select(
-                LedgerEntry.party_id.label("party_id"),
-                invoice_of_entry.label("invoice_id"),
-                func.sum(LedgerEntry.debit - LedgerEntry.credit).label("due"),
-            )
-            .join(Voucher, Voucher.id == LedgerEntry.voucher_id)
-            .join(Account, Account.id == LedgerEntry.account_id)
-            .where(Account.code == RECEIVABLE, LedgerEntry.party_type == "customer", LedgerEntry.on <= as_of)
-            .group_by(LedgerEntry.party_id, invoice_of_entry)
-        )
-        if party_id is not None:
-            per_invoice = per_invoice.where(LedgerEntry.party_id == party_id)
-        sub = per_invoice.subquery()
-        rows = s.execute(
-            select(sub.c.party_id, sub.c.due, Invoice.due_on)
-            .join(Invoice, Invoice.id == sub.c.invoice_id, isouter=True)
-            .where(sub.c.due != 0)
-        ).all()
-    result: dict[int, dict[str, Decimal]] = {}
-    for pid, due, due_on in rows:
+        receivable = s.scalar(select(Account.id).where(Account.code == RECEIVABLE))
+        if party_id is not None:  # one customer's entries, by ix_ledger_entries_party
+            per_invoice = (
+                select(LedgerEntry.invoice_id.label("invoice_id"), signed.label("due"))
+                .where(LedgerEntry.account_id == receivable, LedgerEntry.party_type == "customer",
+                       LedgerEntry.party_id == party_id, LedgerEntry.on <= as_of)
+                .group_by(LedgerEntry.invoice_id)
+            ).subquery()
+            rows = s.connection().execute(
+                select(literal(party_id), per_invoice.c.due, Invoice.due_on)
+                .join(Invoice, Invoice.id == per_invoice.c.invoice_id, isouter=True)
+            ).all()
+        else:
+            bal = InvoiceBalance
+            conn = s.connection()  # plain rows: tens of thousands at 1M jobs
+            settled_by_then = conn.execute(  # nothing after as_of: the balance is what was owed then
+                select(bal.customer_id, bal.balance, bal.due_on).where(bal.balance != 0, bal.last_on <= as_of)
+            ).all()
+            moved_since = conn.execute(  # entries after as_of: sum those up to it
+                select(bal.customer_id, signed, bal.due_on)
+                .join(LedgerEntry, and_(LedgerEntry.invoice_id == bal.invoice_id, LedgerEntry.on <= as_of))
+                .where(bal.last_on > as_of)
+                .group_by(bal.invoice_id, bal.customer_id, bal.due_on)
+            ).all()
+            untied = conn.execute(
+                select(LedgerEntry.party_id, signed, literal(None, Date))
+                .where(LedgerEntry.invoice_id.is_(None), LedgerEntry.party_type == "customer",
+                       LedgerEntry.account_id == receivable, LedgerEntry.on <= as_of)
+                .group_by(LedgerEntry.party_id)
+            ).all()
+            rows = settled_by_then + moved_since + untied
+    result: dict[int, list[Decimal]] = {}
+    for pid, owed, due_on in rows:
+        owed = owed.quantize(CENT, ROUND_HALF_UP)  # each row once (money()'s rounding): sums stay in cents
+        if not owed:
+            continue
         days = (as_of - due_on).days if due_on else 0
-        bucket = next(name for name, lo, hi in BUCKETS
-                      if (lo is None and days <= 0) or (lo is not None and days >= lo and (hi is None or days <= hi)))
-        b = result.setdefault(pid, {name: ZERO for name, _, _ in BUCKETS})
-        b[bucket] += money(due)
-    return [Ageing("customer", pid, money(sum(b.values(), ZERO)), b) for pid, b in sorted(result.items())]
+        b = result.get(pid)
+        if b is None:
+            b = result[pid] = [ZERO] * len(BUCKETS)
+        b[_bucket(days)] += owed
+    names = [name for name, _, _ in BUCKETS]
+    return [Ageing("customer", pid, sum(b, ZERO), dict(zip(names, b))) for pid, b in sorted(result.items())]
+
+
+def _bucket(days: int) -> int:
+    """The index in BUCKETS of an invoice ``days`` past its due date."""
+    return 0 if days <= 0 else 1 if days <= 30 else 2 if days <= 60 else 3 if days <= 90 else 4
 
 
 @dataclass(frozen=True)
