@@ -5,7 +5,6 @@ Screenshots of each page go to ``test-artifacts/``."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -13,18 +12,15 @@ from backend.conversations import service as conv
 from backend.db import UnitOfWork, make_engine, make_session_factory
 from tests.integration.livechat.harness import FakeRasa, hub_settings, start_hub
 from tests.integration.livechat.rasa_server import ROOT, shared_rasa
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
 from tests.unit.livechat.factories import PASSWORD, build_people
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.anyio,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                                                     "(apt-get install -y chromium, or `make test` installs it)"),
+    needs_chromium,
 ]
 
 

@@ -8,20 +8,13 @@ from __future__ import annotations
 import pytest
 
 from backend.conversations import desk
-from tests.e2e.portal.test_portal_browser import (
-    ARGS,
-    ARTIFACTS,
-    CHROMIUM,
-    PHONE,
-    login,
-    shot,
-)
+from tests.e2e.portal.test_portal_browser import ARTIFACTS, PHONE, login, shot
 from tests.integration.web.served import serve
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                                                     "(apt-get install -y chromium, or `make test` installs it)"),
+    needs_chromium,
 ]
 
 

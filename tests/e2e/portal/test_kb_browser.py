@@ -36,12 +36,10 @@ from tests.integration.livechat.harness import (
     hub_settings,
     start_hub,
 )
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
 from tests.support.rasa_stack import MODEL, PY, ROOT, start_stack
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "portal"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 BOUND = 180.0  # seconds, for conditions that wait on the model and Rasa on a busy 2-core machine
 
 TITLE = "Descaling the Zephyr steam iron"
@@ -54,8 +52,7 @@ QUESTION = "how do I descale my Zephyr steam iron"
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.rasa, pytest.mark.model, pytest.mark.anyio,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                                                     "(apt-get install -y chromium, or `make test` installs it)"),
+    needs_chromium,
 ]
 
 

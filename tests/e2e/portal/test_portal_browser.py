@@ -25,20 +25,17 @@ import pytest
 
 from tests.factories import AMC_SERIAL, PASSWORD
 from tests.integration.web.served import serve
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[3]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "portal"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                                                     "(apt-get install -y chromium, or `make test` installs it)"),
+    needs_chromium,
 ]
 
 
