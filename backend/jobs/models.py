@@ -52,6 +52,7 @@ class Job(Base):
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     scheduled_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scheduled_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    customer_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the customer said the slot suits
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     service_notes: Mapped[str | None] = mapped_column(Text)

@@ -119,10 +119,38 @@ def reschedule_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, start: dateti
                               current=job.state)
         _check_slot(s, job, job.technician_id, start, end)
         job.scheduled_start, job.scheduled_end = start, end
+        job.customer_confirmed_at = None  # a new slot: the customer's word was for the old one
         _move(s, job, JobState.SCHEDULED, actor, note=f"moved to {start.isoformat()}")
         _tell_customer(s, job, "appointment_moved", start=start.isoformat())
         notify(s, event="job_moved", subject_type="job", subject_id=job.id, user_id=job.technician_id,
                job=job.number, start=start.isoformat())
+        return job_view(s, job)
+
+
+BOOKED = (JobState.SCHEDULED, JobState.CONFIRMED, JobState.ADVANCE_REQUESTED, JobState.ADVANCE_SANCTIONED,
+          JobState.RELEASED)  # states with an appointment still to come
+
+
+def confirm_appointment(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
+    """The customer confirms that the booked slot suits them; the technician is told.
+
+    The job's state does not change (that is the technician's B2 confirm); the
+    history records it. Once per slot: moving the appointment asks again."""
+    require_role(actor, Role.CUSTOMER)
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        if job.state not in BOOKED or job.scheduled_start is None:
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION, f"a job in state '{job.state}' has no appointment to "
+                              "confirm", current=job.state)
+        if job.customer_confirmed_at is not None:
+            raise DomainError(ErrorCode.ALREADY_DONE, "you have already confirmed this appointment",
+                              confirmed_at=job.customer_confirmed_at.isoformat())
+        job.customer_confirmed_at = utcnow()
+        record(s, entity_type="job", entity_id=job.id, from_state=job.state, to_state=job.state, actor=actor,
+               request_id=job.request_id, note=f"customer confirmed the slot {job.scheduled_start.isoformat()}")
+        if job.technician_id:
+            notify(s, event="customer_confirmed", subject_type="job", subject_id=job.id, user_id=job.technician_id,
+                   job=job.number, start=job.scheduled_start.isoformat())
         return job_view(s, job)
 
 

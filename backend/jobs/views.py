@@ -48,6 +48,7 @@ class JobView:
     parts: list[PartUsed]
     invoice_number: str | None
     next_states: list[str]
+    customer_confirmed_at: datetime | None = None  # when the customer confirmed the current slot
     created: bool = True  # False: a retry with the same idempotency key, answered with the first result
 
 
@@ -62,7 +63,8 @@ def job_view(s: Session, job: Job) -> JobView:
     return JobView(job.number, job.state, job.customer_id, job.problem, job.technician_id,
                    tech.name if tech else None, job.scheduled_start, job.scheduled_end, job.arrived_at,
                    job.resolved_at, job.covers_labour, job.covers_parts, job.service_notes, job.estimate_state,
-                   job.estimate_amount, parts, invoice, sorted(str(x) for x in JOB_MOVES.allowed(job.state)))
+                   job.estimate_amount, parts, invoice, sorted(str(x) for x in JOB_MOVES.allowed(job.state)),
+                   job.customer_confirmed_at)
 
 
 def load_job(s: Session, actor: Actor, ref: str, *, lock: bool = False) -> Job:

@@ -34,6 +34,7 @@ from backend.jobs.models import JobState
 
 routes = RouteTable("jobs")
 TECH = ("technician",)
+CUSTOMER = ("customer",)
 REF = JOB_REF
 
 
@@ -72,6 +73,12 @@ async def schedule_job(call: Call) -> Any:
              roles=CUSTOMER_AND_STAFF)
 async def reschedule_job(call: Call) -> Any:
     return await call(jobs.reschedule_job, job_ref=_job(call), **call.body)
+
+
+@routes.post("/api/jobs/{job_ref}/appointment/confirm", "The customer confirms the booked slot suits them "
+             "(once per slot)", params=REF, response=returns(jobs.confirm_appointment), roles=CUSTOMER)
+async def confirm_appointment(call: Call) -> Any:
+    return await call(jobs.confirm_appointment, job_ref=_job(call))
 
 
 @routes.post("/api/jobs/{job_ref}/confirm", "B2: the assigned technician confirms", params=REF,

@@ -114,6 +114,17 @@ async def feedback(request: web.Request, actor: Actor) -> web.Response:
     raise redirect(request, "c_request", done="Thank you for your feedback.", ref=ref)
 
 
+@routes.post("/c/jobs/{ref}/confirm-slot", name="c_confirm_slot")
+@customer
+async def confirm_slot(request: web.Request, actor: Actor) -> web.Response:
+    ref = request.match_info["ref"]
+    try:
+        await call(request, jobs.confirm_appointment, actor, job_ref=ref)
+    except DomainError as exc:
+        return await _request_page(request, actor, ref, errors=field_errors(exc), status=error_status(exc))
+    raise redirect(request, "c_request", done="Appointment confirmed; your technician has been told.", ref=ref)
+
+
 @routes.post("/c/jobs/{ref}/move", name="c_move")
 @customer
 async def move_appointment(request: web.Request, actor: Actor) -> web.Response:
