@@ -93,9 +93,16 @@ class ChatFormValidation(FormValidationAction, ABC):
 
         reference, contact = tracker.get_slot("reference"), str(value or "").strip()
         failures = int(tracker.get_slot("identify_failures") or 0)
+        misses = runtime.get().identity_misses
+        if misses.blocked(reference or ""):
+            dispatcher.utter_message(response="utter_identity_rate_limited")
+            return {"contact": None, "reference": None, "identify_failures": MAX_IDENTIFY_FAILURES,
+                    "handoff_offered": True, "handoff_reason": "identity_failed"}
         try:
             actor = await call(identify_customer, None, reference=reference or "", contact=contact)
         except DomainError as exc:
+            if exc.code == ErrorCode.UNAUTHENTICATED:
+                misses.failed(reference or "")
             failures += 1
             if exc.code != ErrorCode.UNAUTHENTICATED:
                 dispatcher.utter_message(response=f"utter_error_{exc.code}")
@@ -106,6 +113,7 @@ class ChatFormValidation(FormValidationAction, ABC):
             else:
                 dispatcher.utter_message(response="utter_identity_not_verified")
             return {"contact": None, "reference": None, "identify_failures": failures}
+        misses.succeeded(reference or "")
         dispatcher.utter_message(response="utter_identity_verified")
         token = visitor_token(runtime.get().settings.secret_key, actor)
         return {"contact": contact, "auth_token": token, "identify_failures": 0}

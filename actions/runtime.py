@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from actions.attempts import FailedAttempts
 from backend.db import UnitOfWork, make_engine, make_session_factory
 from backend.settings import Settings
 
@@ -35,6 +36,8 @@ class Runtime:
     searcher_factory: Callable[[], Any] | None = None
     clock: Callable[[], datetime] | None = None
     article_url: str = DEFAULT_ARTICLE_URL
+    # failed identity checks per reference, across every chat this server serves
+    identity_misses: FailedAttempts = field(default_factory=FailedAttempts)
     _searcher: Any = field(default=None, repr=False)
     _searcher_built: bool = field(default=False, repr=False)
 

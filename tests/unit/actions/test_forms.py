@@ -126,3 +126,33 @@ def test_parts_are_found_in_stock_by_name(world):
     assert responses(out) == ["utter_invalid_part"] and slot_events(events)["part"] is None
     events, _ = run(form, make_tracker(just_set={"quantity": "two"}, actor=world.tech, active_loop="parts_form"))
     assert slot_events(events)["quantity"] == "2"
+
+
+def test_a_reference_tried_from_many_chats_is_blocked_for_everyone(world, uow):
+    from actions import runtime
+
+    ref = new_job(uow, world)
+    misses = runtime.get().identity_misses
+    for chat in range(misses.limit):  # each a new chat, each missing once: no chat reaches its own limit
+        tracker = make_tracker({"reference": ref}, just_set={"contact": f"guess{chat}@example.com"},
+                               active_loop="status_form")
+        _, out = run(customer_forms.ValidateStatusForm(), tracker)
+        assert responses(out) == ["utter_identity_not_verified"]
+    right = make_tracker({"reference": ref}, just_set={"contact": "alice@example.com"}, active_loop="status_form")
+    events, out = run(customer_forms.ValidateStatusForm(), right)
+    assert responses(out) == ["utter_identity_rate_limited"]  # even the right contact: the backend is not asked
+    assert "auth_token" not in slot_events(events) and slot_events(events)["handoff_offered"] is True
+
+
+def test_a_success_clears_the_references_misses(world, uow):
+    from actions import runtime
+
+    ref = new_job(uow, world)
+    misses = runtime.get().identity_misses
+    for _ in range(misses.limit - 1):
+        run(customer_forms.ValidateStatusForm(),
+            make_tracker({"reference": ref}, just_set={"contact": "nope@example.com"}, active_loop="status_form"))
+    _, out = run(customer_forms.ValidateStatusForm(),
+                 make_tracker({"reference": ref}, just_set={"contact": "alice@example.com"}, active_loop="status_form"))
+    assert responses(out) == ["utter_identity_verified"]
+    assert not misses.blocked(ref)
