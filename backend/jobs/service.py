@@ -117,6 +117,8 @@ def reschedule_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, start: dateti
         if job.state not in (JobState.SCHEDULED, JobState.CONFIRMED):
             raise DomainError(ErrorCode.ILLEGAL_TRANSITION, f"a job in state '{job.state}' has no appointment to move",
                               current=job.state)
+        if (job.scheduled_start, job.scheduled_end) == (start, end):
+            return replace(job_view(s, job), created=False)  # a resent move: already there, nobody told twice
         _check_slot(s, job, job.technician_id, start, end)
         job.scheduled_start, job.scheduled_end = start, end
         job.customer_confirmed_at = None  # a new slot: the customer's word was for the old one

@@ -60,3 +60,16 @@ def test_only_the_jobs_own_customer_confirms(uow, world, who):
         jobs.confirm_appointment(uow, getattr(world, who), job_ref=ref)
     assert refused.value.code == (ErrorCode.NOT_FOUND if who == "bob" else ErrorCode.FORBIDDEN)
     assert jobs.get_job(uow, world.alice, job_ref=ref).customer_confirmed_at is None
+
+
+def test_a_resent_move_to_the_same_slot_does_nothing_twice(uow, world):
+    ref = drive_to(uow, world, S.CONFIRMED)
+    start, end = world.next_slot()
+    jobs.reschedule_job(uow, world.alice, job_ref=ref, start=start, end=end)
+    jobs.confirm_appointment(uow, world.alice, job_ref=ref)
+    with uow() as s:
+        before = s.scalar(select(func.count(Notification.id)))
+    again = jobs.reschedule_job(uow, world.alice, job_ref=ref, start=start, end=end)
+    assert again.created is False and again.customer_confirmed_at is not None
+    with uow() as s:
+        assert s.scalar(select(func.count(Notification.id))) == before
