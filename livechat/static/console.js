@@ -58,20 +58,20 @@
     });
     socket.on("queue_update", function (d) { setList(queue, d.queue); renderLists(); });
     socket.on("assigned", function (d) {
-      var c = d.conversation; mine[c.id] = c; delete queue[c.id]; delete live[c.id]; renderLists();
+      var c = d.conversation; mine[c.id] = c; delete queue[c.id]; delete live[c.id]; lateMine(c.id, c); renderLists();
       if (!selected) select(c.id);
     });
     socket.on("unassigned", function (d) {
-      delete mine[d.conversation_id]; renderLists();
+      delete mine[d.conversation_id]; lateMine(d.conversation_id, null); renderLists();
       if (selected && selected.id === d.conversation_id) { selected.agent_id = null; refreshButtons(); }
     });
     socket.on("conversation", function (c) {
-      if (mine[c.id] && !(c.state === "agent" && c.agent_id === me.user_id)) delete mine[c.id];
-      else if (c.state === "agent" && c.agent_id === me.user_id) mine[c.id] = c;
+      if (mine[c.id] && !(c.state === "agent" && c.agent_id === me.user_id)) { delete mine[c.id]; lateMine(c.id, null); }
+      else if (c.state === "agent" && c.agent_id === me.user_id) { mine[c.id] = c; lateMine(c.id, c); }
       if (selected && selected.id === c.id) { selected = c; refreshButtons(); }
       renderLists();
     });
-    socket.on("conversation_closed", function (d) { delete mine[d.conversation_id]; delete queue[d.conversation_id]; renderLists(); });
+    socket.on("conversation_closed", function (d) { delete mine[d.conversation_id]; delete queue[d.conversation_id]; lateMine(d.conversation_id, null); renderLists(); });
     socket.on("message", function (m) {
       if (mine[m.conversation_id]) { mine[m.conversation_id].last_activity = m.created_at; mine[m.conversation_id]._new = !(selected && selected.id === m.conversation_id); renderLists(); }
       if (selected && selected.id === m.conversation_id) addMessage(m);
@@ -81,14 +81,26 @@
     });
   }
 
+  // A sync's answer is a snapshot taken when the server read it; events that
+  // arrive while it is on its way (a chat assigned the moment the agent goes
+  // available, a status just chosen) are newer, so they are laid over it.
+  var syncing = 0, late = null;
+  function lateMine(id, c) { if (late) late.mine[id] = c; }
   function sync() {
+    var ticket = ++syncing; late = { mine: {}, status: null };
     socket.emit("sync", {}, function (r) {
+      if (ticket !== syncing) return;  // a newer sync is on its way
+      var newer = late; late = null;
       if (!r || !r.ok) return;
       me = r.me; agents = r.agents;
+      if (newer.status) me.status = newer.status;
       $("me").textContent = me.name + " (" + me.role + ")";
       $("status").value = me.status;
       mine = {}; r.mine.forEach(function (c) { mine[c.id] = c; });
       setList(queue, r.queue); setList(live, r.live);
+      Object.keys(newer.mine).forEach(function (id) {
+        if (newer.mine[id]) { mine[id] = newer.mine[id]; delete queue[id]; delete live[id]; } else delete mine[id];
+      });
       var canned = $("canned"); canned.length = 1;
       r.canned.forEach(function (c) { var o = el("option", null, c.title); o.value = c.text; canned.appendChild(o); });
       $("kb-box").hidden = !r.kb;
@@ -217,7 +229,10 @@
     }));
   });
   $("status").addEventListener("change", function () {
-    socket.emit("set_status", { status: this.value }, ack(function () { socket.emit("agents", {}, function (r) { if (r && r.ok) { agents = r.agents; renderAgents(); } }); }));
+    var chosen = this.value;
+    if (late) late.status = chosen;
+    if (me) me.status = chosen;
+    socket.emit("set_status", { status: chosen }, ack(function () { socket.emit("agents", {}, function (r) { if (r && r.ok) { agents = r.agents; renderAgents(); } }); }));
   });
   $("refresh-live").addEventListener("click", refreshLive);
   function refreshLive() { if (socket && socket.connected) socket.emit("live", {}, function (r) { if (r && r.ok) { setList(live, r.live); renderLists(); } }); }

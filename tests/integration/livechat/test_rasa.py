@@ -85,7 +85,8 @@ async def test_the_real_bots_handoff_queues_and_an_agent_answers_then_the_bot_re
     await c.say("I want to talk to a human agent")
     state = await c.seen_state("queued", timeout=30)
     assert state["reason"]  # the bot's own reason, e.g. "asked" or "customer_request"
-    cid = (await asha.wait_event("assigned", timeout=15))["conversation"]["id"]
+    cid = state["conversation_id"]  # this chat's (a chat another test left queued may be assigned first)
+    await asha.wait_event("assigned", lambda d: d["conversation"]["id"] == cid, timeout=30)
     tracker = rest(rasa, f"/conversations/{c.session_id}/tracker")
     if not tracker.get("paused"):  # the tiny bot has no custom action to pause itself
         rest(rasa, f"/conversations/{c.session_id}/tracker/events", {"event": "pause"})
