@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.api.responses import SchemaBook
-from backend.api.routing import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, Route
+from backend.api.routing import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, RETRY, Route
 
 ERROR_STATUSES = {
     400: "Malformed request (e.g. the body is not JSON)",
@@ -76,8 +76,8 @@ def _operation(route: Route, book: SchemaBook, upload_types: tuple[str, ...]) ->
         "tags": [route.tag],
         "security": [{"bearer": []}] if route.auth else [],
     }
-    if route.description:
-        op["description"] = route.description
+    if route.description or route.idempotent:
+        op["description"] = route.description or RETRY
     if route.roles is not None:
         op["x-roles"] = list(route.roles)
     params = [_param(name, "path", f, True) for name, f in route.params.items()]

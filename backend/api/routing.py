@@ -34,6 +34,8 @@ from backend.identity.actor import Actor
 
 JSON_BODY_MAX = 256 * 1024
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+RETRY = ("With an Idempotency-Key header a retry returns the first result and does nothing again "
+         "(created=false); the same key with other input is refused (409 idempotency_conflict).")
 IDEMPOTENCY_KEY = Str(max_len=120, pattern=r"^[A-Za-z0-9._:~-]{1,120}$",
                       description="Any client-chosen token; a retry with the same key returns the first result.")
 
@@ -114,7 +116,10 @@ class Call:
         return self.request.app[SETTINGS]
 
     async def __call__(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
-        """Run ``fn(uow, actor, **kwargs)`` in a worker thread (the core is synchronous)."""
+        """Run ``fn(uow, actor, **kwargs)`` in a worker thread (the core is synchronous).
+        On an idempotent route the ``Idempotency-Key`` header goes along as ``idempotency_key``."""
+        if self.route.idempotent:
+            kwargs.setdefault("idempotency_key", self.idempotency_key)
         return await asyncio.to_thread(fn, self.request.app[UOW], self.actor, **kwargs)
 
     async def plain(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:

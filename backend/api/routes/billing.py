@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.api.responses import returns
-from backend.api.routes.common import CUSTOMER_AND_STAFF, INVOICE_REF, RETRY, STAFF
+from backend.api.routes.common import CUSTOMER_AND_STAFF, INVOICE_REF, STAFF
 from backend.api.routing import Call, RouteTable
 from backend.api.schema import Date, Enum, Int, Money, Obj, Str
 from backend.billing import service as billing
@@ -40,16 +40,14 @@ RECEIPT_BODY = Obj(
              description="With an Idempotency-Key header a retry returns the first receipt (200, created=false); "
                          "the same key with another amount or invoice is refused (409 idempotency_conflict).")
 async def record_receipt(call: Call) -> Any:
-    return await call(billing.record_receipt, invoice_ref=call.path["invoice_ref"], **call.body,
-                      idempotency_key=call.idempotency_key)
+    return await call(billing.record_receipt, invoice_ref=call.path["invoice_ref"], **call.body)
 
 
 @routes.post("/api/invoices/{invoice_ref}/follow-ups", "Record a collection follow-up (B11)", params=INVOICE_REF,
              body=Obj(note=Str(max_len=2000), next_on=Date(nullable=True)), status=201, idempotent=True,
-             response=returns(billing.add_follow_up), roles=STAFF, description=RETRY)
+             response=returns(billing.add_follow_up), roles=STAFF)
 async def add_follow_up(call: Call) -> Any:
-    return await call(billing.add_follow_up, invoice_ref=call.path["invoice_ref"], **call.body,
-                      idempotency_key=call.idempotency_key)
+    return await call(billing.add_follow_up, invoice_ref=call.path["invoice_ref"], **call.body)
 
 
 @routes.get("/api/collections", "Open invoices due for collection", query={"as_of": Date(nullable=True)},

@@ -20,6 +20,3 @@ def ident(name: str, what: str) -> dict[str, Int]:
 
 
 NOTE = Str(max_len=500, nullable=True, description="Optional note kept in the history")
-
-RETRY = ("With an Idempotency-Key header a retry returns the first result and does nothing again "
-         "(created=false); the same key with other input is refused (409 idempotency_conflict).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.api.responses import returns
-from backend.api.routes.common import CUSTOMER_AND_STAFF, RETRY, STAFF
+from backend.api.routes.common import CUSTOMER_AND_STAFF, STAFF
 from backend.api.routing import Call, RouteTable
 from backend.api.schema import Arr, Date, Enum, Int, Money, Obj, Ref, Str
 from backend.coverage import service as contracts
@@ -37,10 +37,9 @@ async def get_contract(call: Call) -> Any:
 @routes.post("/api/contracts", "C1: a contract inquiry for some of the customer's serials",
              body=Obj(type_code=Str(max_len=20), serials=Arr(Str(max_len=60), max_items=200),
                       customer_id=Int(nullable=True), note=NOTE),
-             status=201, idempotent=True, response=returns(contracts.open_inquiry), roles=CUSTOMER_AND_STAFF,
-             description=RETRY)
+             status=201, idempotent=True, response=returns(contracts.open_inquiry), roles=CUSTOMER_AND_STAFF)
 async def open_inquiry(call: Call) -> Any:
-    return await call(contracts.open_inquiry, **call.body, idempotency_key=call.idempotency_key)
+    return await call(contracts.open_inquiry, **call.body)
 
 
 @routes.post("/api/contracts/{contract_ref}/offers", "C3: send an offer (a re-offer supersedes the open one)",
@@ -50,10 +49,9 @@ async def open_inquiry(call: Call) -> Any:
                                           description="default: the contract type's visits per year"),
                       instalments=Int(minimum=1, maximum=12, default=1),
                       type_code=Str(max_len=20, nullable=True), valid_days=Int(minimum=1, maximum=180, default=30)),
-             idempotent=True, response=returns(contracts.send_offer), roles=STAFF, description=RETRY)
+             idempotent=True, response=returns(contracts.send_offer), roles=STAFF)
 async def send_offer(call: Call) -> Any:
-    return await call(contracts.send_offer, contract_ref=_ref(call), **call.body,
-                      idempotency_key=call.idempotency_key)
+    return await call(contracts.send_offer, contract_ref=_ref(call), **call.body)
 
 
 @routes.post("/api/contracts/{contract_ref}/accept", "C4–C6: accept the open offer (OA, invoice, instalments, plan)",
@@ -70,10 +68,9 @@ async def reject_offer(call: Call) -> Any:
 
 @routes.post("/api/contracts/{contract_ref}/renew", "C8: ask to renew; a new inquiry follows the old period",
              params=REF, body=Obj(note=NOTE), status=201, idempotent=True, response=returns(contracts.renew_contract),
-             roles=CUSTOMER_AND_STAFF, description=RETRY)
+             roles=CUSTOMER_AND_STAFF)
 async def renew_contract(call: Call) -> Any:
-    return await call(contracts.renew_contract, contract_ref=_ref(call), **call.body,
-                      idempotency_key=call.idempotency_key)
+    return await call(contracts.renew_contract, contract_ref=_ref(call), **call.body)
 
 
 @routes.post("/api/contracts/renewal-reminders", "C8: the scheduled run — remind, expire (safe to repeat)",

@@ -44,7 +44,7 @@ RAISE_BODY = Obj(
              roles=CUSTOMER_AND_STAFF,
              description="With an Idempotency-Key header a retry returns the first request (200, created=false).")
 async def raise_request(call: Call) -> Any:
-    return await call(intake.raise_request, **call.body, idempotency_key=call.idempotency_key)
+    return await call(intake.raise_request, **call.body)
 
 
 @routes.get("/api/requests", "Requests, newest first (a customer sees their own)",

@@ -10,7 +10,6 @@ from backend.api.routes.common import (
     ALL_ROLES,
     CUSTOMER_AND_STAFF,
     JOB_REF,
-    RETRY,
     STAFF,
     ident,
 )
@@ -89,10 +88,9 @@ async def confirm_job(call: Call) -> Any:
 
 @routes.post("/api/jobs/{job_ref}/advances", "B3: the technician asks for a travel advance", params=REF,
              body=Obj(amount=Money(maximum=expenses.MAX_ADVANCE), purpose=Str(max_len=200)), status=201,
-             idempotent=True, response=returns(expenses.request_advance), roles=TECH, description=RETRY)
+             idempotent=True, response=returns(expenses.request_advance), roles=TECH)
 async def request_advance(call: Call) -> Any:
-    return await call(expenses.request_advance, job_ref=_job(call), **call.body,
-                      idempotency_key=call.idempotency_key)
+    return await call(expenses.request_advance, job_ref=_job(call), **call.body)
 
 
 @routes.get("/api/advances", "Advances (a technician sees their own)",
@@ -129,9 +127,9 @@ async def report_arrival(call: Call) -> Any:
 
 @routes.post("/api/jobs/{job_ref}/parts", "B6: parts used (leave stock at once)", params=REF,
              body=Obj(part_sku=Str(max_len=40), qty=Qty(maximum=jobs.MAX_QTY)), idempotent=True,
-             response=returns(jobs.add_parts_used), roles=TECH, description=RETRY)
+             response=returns(jobs.add_parts_used), roles=TECH)
 async def add_parts_used(call: Call) -> Any:
-    return await call(jobs.add_parts_used, job_ref=_job(call), **call.body, idempotency_key=call.idempotency_key)
+    return await call(jobs.add_parts_used, job_ref=_job(call), **call.body)
 
 
 @routes.post("/api/jobs/{job_ref}/resolve", "B6: service done; what the cover excludes becomes the estimate",
@@ -164,13 +162,13 @@ async def give_feedback(call: Call) -> Any:
 
 @routes.post("/api/attachments", "B8: upload a bill (JPEG, PNG or PDF) for an expense claim", upload=True,
              status=201, errors=(415,), idempotent=True, response=returns(expenses.store_attachment),
-             roles=("technician", *STAFF), description=RETRY)
+             roles=("technician", *STAFF))
 async def store_attachment(call: Call) -> Any:
     limit = call.settings.upload_max_bytes
     upload = await read_upload(call.request, field="file", max_bytes=limit)
     return await call(expenses.store_attachment, upload_dir=call.settings.upload_dir, filename=upload.filename,
                       content_type=upload.content_type, data=upload.data, max_bytes=limit,
-                      allowed_types=call.settings.upload_types, idempotency_key=call.idempotency_key)
+                      allowed_types=call.settings.upload_types)
 
 
 CLAIM_LINE = Obj(category=Enum(*expenses.CATEGORIES), description=Str(max_len=200),
@@ -179,10 +177,9 @@ CLAIM_LINE = Obj(category=Enum(*expenses.CATEGORIES), description=Str(max_len=20
 
 @routes.post("/api/jobs/{job_ref}/expense-claims", "B8: the technician claims expenses with bills", params=REF,
              body=Obj(lines=Arr(CLAIM_LINE, max_items=expenses.MAX_LINES)), status=201, idempotent=True,
-             response=returns(expenses.submit_expense_claim), roles=TECH, description=RETRY)
+             response=returns(expenses.submit_expense_claim), roles=TECH)
 async def submit_expense_claim(call: Call) -> Any:
-    return await call(expenses.submit_expense_claim, job_ref=_job(call), **call.body,
-                      idempotency_key=call.idempotency_key)
+    return await call(expenses.submit_expense_claim, job_ref=_job(call), **call.body)
 
 
 @routes.get("/api/expense-claims", "Expense claims (a technician sees their own)",
@@ -211,11 +208,9 @@ async def decide_expense_line(call: Call) -> Any:
              "Square a technician's account: reimburse what they are owed or recover an unspent advance",
              params=ident("technician_id", "technician (user)"),
              body=Obj(amount=Money(maximum=expenses.MAX_ADVANCE), direction=Enum("reimburse", "recover")),
-             status=201, idempotent=True, response=returns(expenses.pay_technician), roles=("agent", "manager"),
-             description=RETRY)
+             status=201, idempotent=True, response=returns(expenses.pay_technician), roles=("agent", "manager"))
 async def pay_technician(call: Call) -> Any:
-    return await call(expenses.pay_technician, technician_id=call.path["technician_id"], **call.body,
-                      idempotency_key=call.idempotency_key)
+    return await call(expenses.pay_technician, technician_id=call.path["technician_id"], **call.body)
 
 
 @routes.post("/api/jobs/{job_ref}/bill", "B9-B10: invoice what the cover excludes, or close when nothing is",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.api.responses import returns
-from backend.api.routes.common import CUSTOMER_AND_STAFF, RETRY, STAFF
+from backend.api.routes.common import CUSTOMER_AND_STAFF, STAFF
 from backend.api.routing import Call, RouteTable
 from backend.api.schema import Arr, DateTime, Enum, Int, Obj, Qty, Ref, Str
 from backend.orders import service as orders
@@ -36,10 +36,9 @@ async def get_order(call: Call) -> Any:
              body=Obj(customer_id=Int(), description=Str(max_len=2000), serial=Str(max_len=60, nullable=True),
                       lines=Arr(Obj(code=Str(max_len=40), qty=Qty(maximum=100)), max_items=orders.MAX_LINES,
                                 nullable=True)),
-             status=201, idempotent=True, response=returns(orders.create_service_order), roles=STAFF,
-             description=RETRY)
+             status=201, idempotent=True, response=returns(orders.create_service_order), roles=STAFF)
 async def create_order(call: Call) -> Any:
-    return await call(orders.create_service_order, **call.body, idempotency_key=call.idempotency_key)
+    return await call(orders.create_service_order, **call.body)
 
 
 @routes.post("/api/orders/{order_ref}/invoice", "D3: invoice the order up front (sales voucher)", params=REF,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.api.responses import returns
-from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, RETRY, STAFF
+from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, STAFF
 from backend.api.routing import Call, RouteTable
 from backend.api.schema import Arr, Enum, Int, Obj, Qty, Ref, Str
 from backend.repairs import service as repairs
@@ -37,9 +37,9 @@ async def get_repair(call: Call) -> Any:
 @routes.post("/api/repairs", "E1: an item handed in at the counter",
              body=Obj(customer_id=Int(), item_description=Str(max_len=200), fault=Str(max_len=4000),
                       serial=Str(max_len=60, nullable=True)),
-             status=201, idempotent=True, response=returns(repairs.receive_repair), roles=STAFF, description=RETRY)
+             status=201, idempotent=True, response=returns(repairs.receive_repair), roles=STAFF)
 async def receive_repair(call: Call) -> Any:
-    return await call(repairs.receive_repair, **call.body, idempotency_key=call.idempotency_key)
+    return await call(repairs.receive_repair, **call.body)
 
 
 @routes.post("/api/repairs/{repair_ref}/assign", "E2: a technician evaluates and estimates", params=REF,
@@ -81,10 +81,9 @@ async def start(call: Call) -> Any:
 
 @routes.post("/api/repairs/{repair_ref}/parts", "E5: parts used (leave stock at once)", params=REF,
              body=Obj(part_sku=Str(max_len=40), qty=Qty(maximum=repairs.MAX_QTY)),
-             idempotent=True, response=returns(repairs.add_repair_parts), roles=TECH, description=RETRY)
+             idempotent=True, response=returns(repairs.add_repair_parts), roles=TECH)
 async def add_parts(call: Call) -> Any:
-    return await call(repairs.add_repair_parts, repair_ref=_ref(call), **call.body,
-                      idempotency_key=call.idempotency_key)
+    return await call(repairs.add_repair_parts, repair_ref=_ref(call), **call.body)
 
 
 @routes.post("/api/repairs/{repair_ref}/complete", "E6: repaired and checked OK", params=REF,
