@@ -18,7 +18,7 @@ from backend.settings import Settings
 from livechat.agent_ns import AgentNamespace
 from livechat.customer_ns import CustomerNamespace
 from livechat.desk import KbSearch
-from livechat.hours import BusinessHours
+from backend.conversations.hours import BusinessHours
 from livechat.hub import Hub
 from livechat.pages import HUB, STATIC, routes
 from livechat.rasa import RasaClient

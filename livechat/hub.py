@@ -32,7 +32,7 @@ from backend.db import UnitOfWork, utcnow
 from backend.errors import DomainError
 from backend.identity.actor import Actor
 from livechat import texts
-from livechat.hours import BusinessHours
+from backend.conversations.hours import BusinessHours
 from livechat.rasa import RasaClient, RasaUnavailable
 from livechat.settings import HubSettings
 from livechat.writer import MessageWriter

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from backend.catalog.models import Part, Product, ServiceCharge
 from backend.db import UnitOfWork
 from backend.errors import DomainError, ErrorCode, invalid, not_found
+from backend.history.changes import Changes, apply_changes, describe, shown
 from backend.history.moves import record
 from backend.identity.actor import Actor, require_role
 from backend.identity.models import Role
@@ -119,40 +120,23 @@ def _months(value) -> int:
     return value
 
 
-def _note(label: str, changes: dict[str, tuple[object, object]]) -> str:
-    return f"{label}: " + "; ".join(f"{k} {_shown(a)} → {_shown(b)}" for k, (a, b) in changes.items())
+def _note(label: str, changes: Changes) -> str:
+    return f"{label}: " + describe(changes)
 
 
-def _shown(value) -> str:
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _apply(row, wanted: dict[str, object]) -> dict[str, tuple[object, object]]:
-    """Set the given (not None) fields; what changed, old → new."""
-    changes = {}
-    for name, value in wanted.items():
-        if value is None:
-            continue
-        old = getattr(row, name)
-        if old != value:
-            changes[name] = (old, value)
-            setattr(row, name, value)
-    return changes
+def _one(s: Session, column, value, what: str, *, lock: bool = False):
+    """The row whose code ``column`` is ``value`` (locked for an edit), or ``not_found``."""
+    q = select(column.class_).where(column == (value or "").strip())
+    row = s.scalar(q.with_for_update() if lock else q)
+    if row is None:
+        raise not_found(what, value)
+    return row
 
 
 # --- products -------------------------------------------------------------------------------------
 
 def _product(p: Product) -> ProductRecord:
     return ProductRecord(p.sku, p.name, p.category, p.warranty_months)
-
-
-def _load_product(s: Session, sku: str) -> Product:
-    p = s.scalar(select(Product).where(Product.sku == (sku or "").strip()).with_for_update())
-    if p is None:
-        raise not_found("product", sku)
-    return p
 
 
 def create_product(uow: UnitOfWork, actor: Actor, *, sku: str, name: str, category: str,
@@ -179,8 +163,8 @@ def edit_product(uow: UnitOfWork, actor: Actor, *, sku: str, name: str | None = 
               "category": None if category is None else _name(category, "category", 60),
               "warranty_months": None if warranty_months is None else _months(warranty_months)}
     with uow() as s:
-        p = _load_product(s, sku)
-        changes = _apply(p, wanted)
+        p = _one(s, Product.sku, sku, "product", lock=True)
+        changes = apply_changes(p, wanted)
         if changes:
             record(s, entity_type="product", entity_id=p.id, to_state="edited", actor=actor,
                    note=_note(p.sku, changes))
@@ -190,10 +174,7 @@ def edit_product(uow: UnitOfWork, actor: Actor, *, sku: str, name: str | None = 
 def get_product_record(uow: UnitOfWork, actor: Actor, *, sku: str) -> ProductRecord:
     require_role(actor, *EDITORS)
     with uow() as s:
-        p = s.scalar(select(Product).where(Product.sku == (sku or "").strip()))
-        if p is None:
-            raise not_found("product", sku)
-        return _product(p)
+        return _product(_one(s, Product.sku, sku, "product"))
 
 
 def list_product_records(uow: UnitOfWork, actor: Actor) -> list[ProductRecord]:
@@ -207,13 +188,6 @@ def list_product_records(uow: UnitOfWork, actor: Actor) -> list[ProductRecord]:
 def _part(p: Part) -> PartRecord:
     return PartRecord(p.sku, p.name, p.unit_price, p.unit_cost, p.tax_rate, p.stock_qty, p.reorder_level,
                       p.reorder_level > 0 and p.stock_qty <= p.reorder_level)
-
-
-def _load_part(s: Session, sku: str) -> Part:
-    p = s.scalar(select(Part).where(Part.sku == (sku or "").strip()).with_for_update())
-    if p is None:
-        raise not_found("part", sku)
-    return p
 
 
 def create_part(uow: UnitOfWork, actor: Actor, *, sku: str, name: str, unit_price, unit_cost,
@@ -231,8 +205,8 @@ def create_part(uow: UnitOfWork, actor: Actor, *, sku: str, name: str, unit_pric
         s.add(p)
         s.flush()
         record(s, entity_type="part", entity_id=p.id, to_state="created", actor=actor,
-               note=f"{sku}: {name}, price {_shown(price)}, cost {_shown(cost)}, tax {_shown(tax)} %, "
-                    f"reorder at {_shown(reorder)}, opening stock {_shown(opening)}")
+               note=f"{sku}: {name}, price {shown(price)}, cost {shown(cost)}, tax {shown(tax)} %, "
+                    f"reorder at {shown(reorder)}, opening stock {shown(opening)}")
         return _part(p)
 
 
@@ -247,8 +221,8 @@ def edit_part(uow: UnitOfWork, actor: Actor, *, sku: str, name: str | None = Non
               "tax_rate": None if tax_rate is None else _tax(tax_rate),
               "reorder_level": None if reorder_level is None else _qty(reorder_level, "reorder_level")}
     with uow() as s:
-        p = _load_part(s, sku)
-        changes = _apply(p, wanted)
+        p = _one(s, Part.sku, sku, "part", lock=True)
+        changes = apply_changes(p, wanted)
         if changes:
             record(s, entity_type="part", entity_id=p.id, to_state="edited", actor=actor, note=_note(p.sku, changes))
         return _part(p)
@@ -264,15 +238,15 @@ def adjust_stock(uow: UnitOfWork, actor: Actor, *, sku: str, change, reason: str
         raise invalid("the change must add or take some stock", field="change")
     reason = _name(reason, "reason", 200)
     with uow() as s:
-        p = _load_part(s, sku)  # row lock: concurrent adjustments and parts used queue up here
+        p = _one(s, Part.sku, sku, "part", lock=True)  # row lock: concurrent adjustments and parts used queue up here
         after = p.stock_qty + delta
         if after < 0:
-            raise DomainError(ErrorCode.OUT_OF_STOCK, f"only {_shown(p.stock_qty)} of {p.sku} in stock",
+            raise DomainError(ErrorCode.OUT_OF_STOCK, f"only {shown(p.stock_qty)} of {p.sku} in stock",
                               field="change", part=p.sku, in_stock=str(p.stock_qty))
         before, p.stock_qty = p.stock_qty, after
         s.flush()
         record(s, entity_type="part", entity_id=p.id, to_state="stock_adjusted", actor=actor,
-               note=f"{p.sku}: {'+' if delta > 0 else ''}{_shown(delta)} ({_shown(before)} → {_shown(after)}): "
+               note=f"{p.sku}: {'+' if delta > 0 else ''}{shown(delta)} ({shown(before)} → {shown(after)}): "
                     f"{reason}")
         return _part(p)
 
@@ -280,10 +254,7 @@ def adjust_stock(uow: UnitOfWork, actor: Actor, *, sku: str, change, reason: str
 def get_part_record(uow: UnitOfWork, actor: Actor, *, sku: str) -> PartRecord:
     require_role(actor, *EDITORS)
     with uow() as s:
-        p = s.scalar(select(Part).where(Part.sku == (sku or "").strip()))
-        if p is None:
-            raise not_found("part", sku)
-        return _part(p)
+        return _part(_one(s, Part.sku, sku, "part"))
 
 
 def list_part_records(uow: UnitOfWork, actor: Actor, *, to_reorder: bool = False) -> list[PartRecord]:
@@ -304,10 +275,7 @@ def _charge(c: ServiceCharge) -> ChargeRecord:
 def get_service_charge(uow: UnitOfWork, actor: Actor, *, code: str) -> ChargeRecord:
     require_role(actor, *EDITORS)
     with uow() as s:
-        c = s.scalar(select(ServiceCharge).where(ServiceCharge.code == (code or "").strip()))
-        if c is None:
-            raise not_found("service charge", code)
-        return _charge(c)
+        return _charge(_one(s, ServiceCharge.code, code, "service charge"))
 
 
 def create_service_charge(uow: UnitOfWork, actor: Actor, *, code: str, name: str, unit_price,
@@ -322,7 +290,7 @@ def create_service_charge(uow: UnitOfWork, actor: Actor, *, code: str, name: str
         s.add(c)
         s.flush()
         record(s, entity_type="service_charge", entity_id=c.id, to_state="created", actor=actor,
-               note=f"{code}: {name}, price {_shown(price)}, tax {_shown(tax)} %")
+               note=f"{code}: {name}, price {shown(price)}, tax {shown(tax)} %")
         return _charge(c)
 
 
@@ -334,10 +302,8 @@ def edit_service_charge(uow: UnitOfWork, actor: Actor, *, code: str, name: str |
               "unit_price": None if unit_price is None else _price(unit_price, "unit_price"),
               "tax_rate": None if tax_rate is None else _tax(tax_rate)}
     with uow() as s:
-        c = s.scalar(select(ServiceCharge).where(ServiceCharge.code == (code or "").strip()).with_for_update())
-        if c is None:
-            raise not_found("service charge", code)
-        changes = _apply(c, wanted)
+        c = _one(s, ServiceCharge.code, code, "service charge", lock=True)
+        changes = apply_changes(c, wanted)
         if changes:
             record(s, entity_type="service_charge", entity_id=c.id, to_state="edited", actor=actor,
                    note=_note(c.code, changes))

@@ -25,6 +25,7 @@ from backend.conversations.hours import BusinessHours
 from backend.conversations.models import DeskSettings
 from backend.db import UnitOfWork, utcnow
 from backend.errors import invalid, not_found
+from backend.history.changes import apply_changes, describe
 from backend.history.moves import record
 from backend.identity.actor import STAFF, Actor, require_role
 from backend.identity.models import Role, User
@@ -114,22 +115,14 @@ def set_desk_settings(uow: UnitOfWork, actor: Actor, *, business_hours=UNSET, as
         if row is None:
             row = DeskSettings(id=1)
             s.add(row)
-        changes = []
-        for name, value in (("business_hours", business_hours), ("assign_timeout_s", assign_timeout_s)):
-            if value is UNSET or getattr(row, name) == value:
-                continue
-            changes.append(f"{name}: {_shown(getattr(row, name))} → {_shown(value)}")
-            setattr(row, name, value)
+        changes = apply_changes(row, {"business_hours": business_hours, "assign_timeout_s": assign_timeout_s},
+                                skip=UNSET)
         if changes:
             row.updated_at, row.updated_by_id = utcnow(), actor.user_id
             s.flush()
             record(s, entity_type="desk_settings", entity_id=1, to_state="edited", actor=actor,
-                   note="; ".join(changes))
+                   note=describe(changes, sep=": ", none="default"))
         return _view(s, row)
-
-
-def _shown(value) -> str:
-    return "default" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
 def list_agent_limits(uow: UnitOfWork, actor: Actor) -> list[AgentLimitView]:

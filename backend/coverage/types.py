@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from backend.coverage.models import Contract, ContractOffer, CoverageType
 from backend.db import UnitOfWork
 from backend.errors import DomainError, ErrorCode, invalid, not_found
+from backend.history.changes import apply_changes, describe
 from backend.history.moves import record
 from backend.identity.actor import STAFF, Actor, require_role
 from backend.identity.models import Role
@@ -70,9 +71,9 @@ def _count(s: Session, code: str) -> int:
     return s.scalar(select(func.count()).select_from(Contract).where(Contract.type_code == code)) or 0
 
 
-def _view(s: Session, t: CoverageType) -> CoverageTypeView:
+def _view(s: Session, t: CoverageType, contracts: int | None = None) -> CoverageTypeView:
     return CoverageTypeView(t.code, t.name, t.covers_labour, t.covers_parts, t.visits_per_year, t.active,
-                            _count(s, t.code))
+                            _count(s, t.code) if contracts is None else contracts)
 
 
 def _load(s: Session, code: str) -> CoverageType:
@@ -103,8 +104,16 @@ def list_coverage_types(uow: UnitOfWork, actor: Actor, *, include_retired: bool 
         if not include_retired:
             q = q.where(CoverageType.active.is_(True))
         counts = dict(s.execute(select(Contract.type_code, func.count()).group_by(Contract.type_code)).all())
-        return [CoverageTypeView(t.code, t.name, t.covers_labour, t.covers_parts, t.visits_per_year, t.active,
-                                 counts.get(t.code, 0)) for t in s.scalars(q)]
+        return [_view(s, t, counts.get(t.code, 0)) for t in s.scalars(q)]
+
+
+def get_coverage_type(uow: UnitOfWork, actor: Actor, *, code: str) -> CoverageTypeView:
+    require_role(actor, *STAFF)
+    with uow() as s:
+        t = s.get(CoverageType, (code or "").strip().upper())
+        if t is None:
+            raise not_found("contract type", code)
+        return _view(s, t)
 
 
 def create_coverage_type(uow: UnitOfWork, actor: Actor, *, code: str, name: str, covers_labour: bool = True,
@@ -136,13 +145,9 @@ def edit_coverage_type(uow: UnitOfWork, actor: Actor, *, code: str, name: str | 
               "visits_per_year": None if visits_per_year is None else _visits(visits_per_year)}
     with uow() as s:
         t = _load(s, code)
-        changes = []
-        for field, value in wanted.items():
-            if value is not None and getattr(t, field) != value:
-                changes.append(f"{field} {getattr(t, field)!r} → {value!r}")
-                setattr(t, field, value)
+        changes = apply_changes(t, wanted)
         if changes:
-            _trace(s, actor, "edited", f"{t.code}: " + "; ".join(changes))
+            _trace(s, actor, "edited", f"{t.code}: " + describe(changes))
         return _view(s, t)
 
 

@@ -20,3 +20,4 @@ JOB_MOVES = Lifecycle("job", {
 WORKED = {S.IN_PROGRESS, S.RESOLVED, S.FEEDBACK, S.BILLED, S.CLOSED, S.SETTLED}
 # Jobs that occupy a technician's calendar.
 ACTIVE = {S.SCHEDULED, S.CONFIRMED, S.ADVANCE_REQUESTED, S.ADVANCE_SANCTIONED, S.RELEASED, S.IN_PROGRESS}
+BOOKED = ACTIVE - {S.IN_PROGRESS}  # an appointment still to come: the customer may confirm it

@@ -19,7 +19,7 @@ from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move, record
 from backend.identity.actor import STAFF, Actor, require_role, require_technician_of
 from backend.identity.models import Role, User
-from backend.jobs.lifecycle import ACTIVE, JOB_MOVES
+from backend.jobs.lifecycle import ACTIVE, BOOKED, JOB_MOVES
 from backend.jobs.models import EstimateState, Feedback, Job, JobPart, JobState
 from backend.jobs.views import JobView, job_view, load_job
 from backend.notifications.outbox import notify
@@ -127,10 +127,6 @@ def reschedule_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, start: dateti
         notify(s, event="job_moved", subject_type="job", subject_id=job.id, user_id=job.technician_id,
                job=job.number, start=start.isoformat())
         return job_view(s, job)
-
-
-BOOKED = (JobState.SCHEDULED, JobState.CONFIRMED, JobState.ADVANCE_REQUESTED, JobState.ADVANCE_SANCTIONED,
-          JobState.RELEASED)  # states with an appointment still to come
 
 
 def confirm_appointment(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:

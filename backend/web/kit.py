@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -156,17 +158,28 @@ def tz(request: web.Request) -> ZoneInfo:
     return ZoneInfo(request.app[CONFIG].timezone)
 
 
-def parse_int(value: str, field: str, *, required: bool = True) -> int | None:
+def parse_int(value: str, field: str, *, required: bool = True, positive: bool = True) -> int | None:
+    """A typed whole number; ``positive=False`` leaves the range to the use case (0 and below pass)."""
     value = (value or "").strip()
     if not value and not required:
         return None
-    try:
-        n = int(value)
-    except ValueError:
-        raise invalid(f"{field.replace('_', ' ')} must be a whole number", field=field) from None
-    if not 0 < n < 2**31:
+    if not re.fullmatch(r"[+-]?\d{1,10}", value):
+        raise invalid(f"{field.replace('_', ' ')} must be a whole number", field=field)
+    n = int(value)
+    if positive and not 0 < n < 2**31:
         raise invalid(f"{field.replace('_', ' ')} must be a positive whole number", field=field)
     return n
+
+
+def new_form_key() -> str:
+    """A fresh idempotency key for one rendering of a form: sent twice (a double
+    tap, a resend after a lost answer, the back button), it acts once."""
+    return secrets.token_hex(8)
+
+
+def portal_key(value: str | None, suffix: str = "") -> str | None:
+    """The use case's idempotency key for a form's key (None: the form had none)."""
+    return f"portal-{value[:80]}{suffix}" if value else None
 
 
 def parse_date(value: str, field: str, *, required: bool = True) -> date | None:

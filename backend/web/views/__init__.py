@@ -11,7 +11,9 @@ def all_routes() -> list[web.AbstractRouteDef]:
         agent,
         articles,
         auth,
+        catalog_admin,
         customer,
+        desk_admin,
         kb_import,
         manager,
         processes,
@@ -19,6 +21,7 @@ def all_routes() -> list[web.AbstractRouteDef]:
     )
 
     out: list[web.AbstractRouteDef] = []
-    for module in (auth, articles, customer, technician, agent, processes, manager, admin, kb_import):
+    for module in (auth, articles, customer, technician, agent, processes, manager, admin, catalog_admin, desk_admin,
+                   kb_import):
         out.extend(module.routes)
     return out

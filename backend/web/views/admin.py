@@ -1,7 +1,7 @@
 """Admin pages: users and roles, knowledge-base articles (edit in Markdown
 with a preview, publish, archive, restore). The catalog (products, parts,
 stock, price list) is in ``catalog_admin``; contract types and the live-chat
-desk in ``desk_admin``; their routes are served with these."""
+desk in ``desk_admin``."""
 
 from __future__ import annotations
 
@@ -25,9 +25,8 @@ from backend.web.kit import (
     render,
     text,
 )
-from backend.web.views import catalog_admin, desk_admin
 
-_own = web.RouteTableDef()
+routes = web.RouteTableDef()
 admin = page(Role.ADMIN)
 curator = page(Role.ADMIN, Role.MANAGER)
 ROLES = [(r.value, r.value) for r in Role]
@@ -40,7 +39,7 @@ def markdown(body: str) -> Markup:
 
 # --- users ----------------------------------------------------------------------------------------
 
-@_own.get("/x/users", name="x_users")
+@routes.get("/x/users", name="x_users")
 @admin
 async def users(request: web.Request, actor: Actor) -> web.Response:
     return await _users(request, actor)
@@ -52,7 +51,7 @@ async def _users(request, actor, *, errors=None, form=None, status=200):
                   form=form or {"role": "agent", "max_chats": "3"}, status=status)
 
 
-@_own.post("/x/users", name="x_users_post")
+@routes.post("/x/users", name="x_users_post")
 @admin
 async def create_user(request: web.Request, actor: Actor) -> web.Response:
     form = await form_of(request)
@@ -75,7 +74,7 @@ async def create_user(request: web.Request, actor: Actor) -> web.Response:
 
 # --- knowledge base -------------------------------------------------------------------------------
 
-@_own.get("/x/kb", name="x_kb")
+@routes.get("/x/kb", name="x_kb")
 @curator
 async def articles(request: web.Request, actor: Actor) -> web.Response:
     status = request.query.get("status") or None
@@ -92,13 +91,13 @@ def _tags(value: str) -> list[str]:
     return [t.strip() for t in value.split(",") if t.strip()]
 
 
-@_own.get("/x/kb/new", name="x_kb_new")
+@routes.get("/x/kb/new", name="x_kb_new")
 @curator
 async def new_article(request: web.Request, actor: Actor) -> web.Response:
     return render(request, "admin/kb_edit.html", article=None, form={"language": "en"}, errors={}, preview=None)
 
 
-@_own.post("/x/kb/new", name="x_kb_new_post")
+@routes.post("/x/kb/new", name="x_kb_new_post")
 @curator
 async def create_article(request: web.Request, actor: Actor) -> web.Response:
     form = await form_of(request)
@@ -129,7 +128,7 @@ def _kb_errors(exc: DomainError) -> dict:
     return errors
 
 
-@_own.get("/x/kb/{id:\\d+}", name="x_kb_edit")
+@routes.get("/x/kb/{id:\\d+}", name="x_kb_edit")
 @curator
 async def edit_article(request: web.Request, actor: Actor) -> web.Response:
     view = await call(request, kb.get_article, actor, article_id=int(request.match_info["id"]))
@@ -138,7 +137,7 @@ async def edit_article(request: web.Request, actor: Actor) -> web.Response:
     return render(request, "admin/kb_edit.html", article=view, form=form, errors={}, preview=markdown(view.body))
 
 
-@_own.post("/x/kb/{id:\\d+}", name="x_kb_edit_post")
+@routes.post("/x/kb/{id:\\d+}", name="x_kb_edit_post")
 @curator
 async def save_article(request: web.Request, actor: Actor) -> web.Response:
     article_id = int(request.match_info["id"])
@@ -164,5 +163,3 @@ async def save_article(request: web.Request, actor: Actor) -> web.Response:
     raise redirect(request, "x_kb_edit", done=f"Article '{view.slug}': {view.status}, version {view.version}.",
                    id=article_id)
 
-
-routes = [*_own, *catalog_admin.routes, *desk_admin.routes]

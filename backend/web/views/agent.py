@@ -4,7 +4,6 @@ release and bill, collections with follow-ups, receipts entry."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -16,12 +15,27 @@ from backend.identity import service as identity
 from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.intake import service as intake
-from backend.jobs import expenses, service as jobs
+from backend.jobs import expenses
+from backend.jobs import service as jobs
 from backend.jobs.lifecycle import JOB_MOVES
 from backend.jobs.models import JobState
 from backend.web.kit import (
-    call, error_status, field_errors, form_of, page, parse_date, parse_decimal, parse_int, parse_local, redirect,
-    render, text, tz, url,
+    call,
+    error_status,
+    field_errors,
+    form_of,
+    new_form_key,
+    page,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    parse_local,
+    portal_key,
+    redirect,
+    render,
+    text,
+    tz,
+    url,
 )
 from backend.web.words import JOB_COLUMNS, MOVED_BY_OTHERS
 
@@ -273,7 +287,7 @@ async def _collections(request, actor, *, errors=None, form=None, failed=None, s
     open_invoices = await call(request, billing.list_invoices, actor, state="open")
     names = await customer_names(request, actor, [d.customer_id for d in due] + [i.customer_id for i in open_invoices])
     form = dict(form or {"method": "bank"})
-    form["key"] = form.get("key") or secrets.token_hex(8)  # one receipt per submission, even if sent twice
+    form["key"] = form.get("key") or new_form_key()  # one receipt per submission, even if sent twice
     return render(request, "agent/collections.html", due=due, open_invoices=open_invoices, names=names,
                   errors=errors or {}, form=form, failed=failed, status=status,
                   methods=sorted(billing.METHODS))
@@ -289,7 +303,7 @@ async def follow_up(request: web.Request, actor: Actor) -> web.Response:
     try:
         next_on = parse_date(kept["next_on"], "next_on", required=False)
         await call(request, billing.add_follow_up, actor, invoice_ref=ref, note=kept["note"], next_on=next_on,
-                   idempotency_key=f"portal-{key[:80]}-{ref[:20]}" if key else None)
+                   idempotency_key=portal_key(key, f"-{ref[:20]}"))
     except DomainError as exc:
         return await _collections(request, actor, errors=field_errors(exc), form=kept, failed=ref,
                                   status=error_status(exc))
@@ -306,7 +320,7 @@ async def receipt(request: web.Request, actor: Actor) -> web.Response:
         on = parse_date(kept["received_on"], "received_on", required=False)
         view = await call(request, billing.record_receipt, actor, invoice_ref=kept["invoice"].strip(), amount=amount,
                           method=kept["method"], reference=kept["reference"].strip()[:80] or None, received_on=on,
-                          idempotency_key=("portal-" + kept["key"][:80]) if kept["key"] else None)
+                          idempotency_key=portal_key(kept["key"]))
     except DomainError as exc:
         errors = field_errors(exc)
         if exc.code == ErrorCode.NOT_FOUND:

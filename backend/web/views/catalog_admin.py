@@ -4,13 +4,11 @@ each added and edited on its own form; the latest changes from the history."""
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from backend.catalog import admin as catalog_admin
 from backend.catalog import service as catalog
-from backend.errors import DomainError, invalid
+from backend.errors import DomainError
 from backend.history import service as history
 from backend.identity.actor import Actor
 from backend.identity.models import Role
@@ -20,6 +18,7 @@ from backend.web.kit import (
     field_errors,
     form_of,
     page,
+    parse_int,
     redirect,
     render,
     text,
@@ -60,12 +59,6 @@ EDIT = {"product": catalog_admin.edit_product, "part": catalog_admin.edit_part,
         "charge": catalog_admin.edit_service_charge}
 
 
-def _whole(value: str, field: str) -> int:
-    value = (value or "").strip()
-    if not re.fullmatch(r"-?\d{1,6}", value):
-        raise invalid(f"{field.replace('_', ' ')} must be a whole number", field=field)
-    return int(value)
-
 
 def _names(kind: str, *, new: bool) -> list[str]:
     spec = KINDS[kind]
@@ -80,7 +73,7 @@ def _arguments(kind: str, kept: dict[str, str]) -> dict:
     checked by the core (with the same codes as the API)."""
     args = dict(kept)
     if "warranty_months" in args:
-        args["warranty_months"] = _whole(args["warranty_months"], "warranty_months")
+        args["warranty_months"] = parse_int(args["warranty_months"], "warranty_months", positive=False)
     return args
 
 

@@ -4,24 +4,36 @@ statement (PDF), contracts with offers, repair orders."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from aiohttp import web
 
 from backend.billing import service as billing
+from backend.catalog import service as catalog
 from backend.coverage import service as coverage
 from backend.errors import DomainError
 from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.intake import service as intake
 from backend.jobs import service as jobs
+from backend.jobs.lifecycle import BOOKED
 from backend.ledger import service as ledger
 from backend.repairs import service as repairs
-from backend.catalog import service as catalog
 from backend.web import pdf
 from backend.web.kit import (
-    SETTINGS, call, error_status, field_errors, form_of, page, parse_int, parse_local, redirect, render, text,
+    SETTINGS,
+    call,
+    error_status,
+    field_errors,
+    form_of,
+    new_form_key,
+    page,
+    parse_int,
+    parse_local,
+    portal_key,
+    redirect,
+    render,
+    text,
 )
 from backend.web.words import NEXT_STEP, WANTS
 
@@ -46,7 +58,7 @@ async def _request_page(request: web.Request, actor: Actor, ref: str, *, errors=
     req = await call(request, intake.get_request, actor, reference=ref)
     job = await call(request, jobs.get_job, actor, job_ref=req.job_number) if req.job_number else None
     return render(request, "customer/request.html", req=req, job=job, next_step=NEXT_STEP, errors=errors or {},
-                  form=form or {}, status=status)
+                  form=form or {}, booked=BOOKED, status=status)
 
 
 @routes.get("/c/requests/{ref}", name="c_request")
@@ -61,7 +73,7 @@ async def new_request(request: web.Request, actor: Actor) -> web.Response:
     items = await call(request, catalog.list_items, actor)
     form = {k: request.query.get(k, "") for k in ("want", "serial", "problem", "day", "time")}
     form["want"] = form["want"] or "service"
-    form["key"] = secrets.token_hex(8)  # one submission = one request, even when sent twice
+    form["key"] = new_form_key()  # one submission = one request, even when sent twice
     entitlement, errors = None, {}
     if request.query.get("check") and form["serial"]:
         try:
@@ -81,7 +93,7 @@ async def new_request_post(request: web.Request, actor: Actor) -> web.Response:
         preferred = parse_local(request, kept["day"], kept["time"], "preferred_at", required=False)
         view = await call(request, intake.raise_request, actor, want=kept["want"], problem=kept["problem"],
                           serial=kept["serial"] or None, preferred_at=preferred,
-                          idempotency_key=("portal-" + kept["key"][:80]) if kept["key"] else None)
+                          idempotency_key=portal_key(kept["key"]))
     except DomainError as exc:
         items = await call(request, catalog.list_items, actor)
         return render(request, "customer/new_request.html", status=error_status(exc), items=items, form=kept,

@@ -4,8 +4,6 @@ timeout, each agent's concurrent chats), with the latest changes."""
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from backend.conversations import desk
@@ -20,6 +18,7 @@ from backend.web.kit import (
     field_errors,
     form_of,
     page,
+    parse_int,
     redirect,
     render,
     text,
@@ -28,14 +27,6 @@ from backend.web.kit import (
 routes = web.RouteTableDef()
 admin = page(Role.ADMIN)
 
-
-def _whole(value: str, field: str, *, required: bool = True) -> int | None:
-    value = (value or "").strip()
-    if not value and not required:
-        return None
-    if not re.fullmatch(r"-?\d{1,6}", value):
-        raise invalid(f"{field.replace('_', ' ')} must be a whole number", field=field)
-    return int(value)
 
 
 # --- contract types -------------------------------------------------------------------------------
@@ -51,7 +42,8 @@ def _type_form(form: dict) -> dict[str, str]:
 
 
 def _type_args(kept: dict[str, str]) -> dict:
-    return {"name": kept["name"], "visits_per_year": _whole(kept["visits_per_year"], "visits_per_year"),
+    return {"name": kept["name"],
+            "visits_per_year": parse_int(kept["visits_per_year"], "visits_per_year", positive=False),
             "covers_labour": bool(kept["covers_labour"]), "covers_parts": bool(kept["covers_parts"])}
 
 
@@ -80,10 +72,10 @@ async def create_type(request: web.Request, actor: Actor) -> web.Response:
 
 
 async def _one_type(request, actor, code: str):
-    for t in await call(request, types.list_coverage_types, actor):
-        if t.code == code:
-            return t
-    return None
+    try:
+        return await call(request, types.get_coverage_type, actor, code=code)
+    except DomainError:
+        return None
 
 
 def _type_page(request, t, *, form: dict, errors: dict, status: int = 200) -> web.Response:
@@ -161,7 +153,7 @@ async def save_desk(request: web.Request, actor: Actor) -> web.Response:
     form = await form_of(request)
     kept = {k: text(form, k) for k in ("business_hours", "assign_timeout_s")}
     try:
-        timeout = _whole(kept["assign_timeout_s"], "assign_timeout_s", required=False)
+        timeout = parse_int(kept["assign_timeout_s"], "assign_timeout_s", required=False, positive=False)
         await call(request, desk.set_desk_settings, actor, business_hours=kept["business_hours"].strip() or None,
                    assign_timeout_s=timeout)
     except DomainError as exc:
@@ -177,7 +169,7 @@ async def save_agent_limit(request: web.Request, actor: Actor) -> web.Response:
     value = text(form, "max_chats")
     try:
         view = await call(request, desk.set_max_chats, actor, user_id=user_id,
-                          max_chats=_whole(value, "max_chats"))
+                          max_chats=parse_int(value, "max_chats", positive=False))
     except DomainError as exc:
         shown = next(iter(field_errors(exc).values()))  # next to that agent's field, whatever it names
         return await _desk(request, actor, agent_forms={user_id: value}, agent_errors={user_id: shown},

@@ -4,7 +4,6 @@ delivery; the technician's bench for repair estimates, parts and completion."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from aiohttp import web
@@ -18,8 +17,20 @@ from backend.identity.models import Role
 from backend.orders import service as orders
 from backend.repairs import service as repairs
 from backend.web.kit import (
-    call, error_status, field_errors, form_of, page, parse_date, parse_decimal, parse_int, parse_local, redirect,
-    render, text,
+    call,
+    error_status,
+    field_errors,
+    form_of,
+    new_form_key,
+    page,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    parse_local,
+    portal_key,
+    redirect,
+    render,
+    text,
 )
 from backend.web.views.agent import customer_names
 
@@ -47,7 +58,7 @@ async def _desk(request, actor, *, errors=None, form=None, failed=None, status=2
                                  + [o.customer_id for o in order_rows] + [r.customer_id for r in repair_rows])
     return render(request, "agent/processes.html", contracts=contracts, orders=order_rows, repairs=repair_rows,
                   techs=techs, names=names, errors=errors or {}, form=form or {}, failed=failed, status=status,
-                  key=secrets.token_hex(8))  # one rendering = one offer per contract, even when sent twice
+                  key=new_form_key())  # one rendering = one offer per contract, even when sent twice
 
 
 @routes.post("/a/contracts/{ref}/offer", name="a_offer")
@@ -64,7 +75,7 @@ async def offer(request: web.Request, actor: Actor) -> web.Response:
                           ends_on=parse_date(kept["ends_on"], "ends_on"),
                           visits_per_year=parse_int(kept["visits_per_year"], "visits_per_year", required=False),
                           instalments=parse_int(kept["instalments"] or "1", "instalments"),
-                          idempotency_key=f"portal-{key[:80]}-{ref[:20]}" if key else None)
+                          idempotency_key=portal_key(key, f"-{ref[:20]}"))
     except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND:
             raise
@@ -142,7 +153,7 @@ async def _bench(request, actor, *, errors=None, form=None, failed=None, status=
     charges = await call(request, catalog.list_service_charges, actor)
     return render(request, "technician/repairs.html", repairs=rows, parts=parts, charges=charges,
                   rows=range(ESTIMATE_ROWS), errors=errors or {}, form=form or {}, failed=failed, status=status,
-                  key=secrets.token_hex(8))  # one rendering = one parts report, even when sent twice
+                  key=new_form_key())  # one rendering = one parts report, even when sent twice
 
 
 @routes.post("/t/repairs/{ref}/estimate", name="t_repair_estimate")
@@ -176,7 +187,7 @@ async def repair_bench_action(request: web.Request, actor: Actor) -> web.Respons
         elif action == "parts":
             view = await call(request, repairs.add_repair_parts, actor, repair_ref=ref, part_sku=kept["part_sku"],
                               qty=parse_decimal(kept["qty"] or "1", "qty"),
-                              idempotency_key=f"portal-{kept['key'][:80]}-{ref[:20]}" if kept["key"] else None)
+                              idempotency_key=portal_key(kept["key"], f"-{ref[:20]}"))
         else:
             view = await call(request, repairs.complete_repair, actor, repair_ref=ref, check_notes=kept["check_notes"])
     except DomainError as exc:

@@ -4,7 +4,6 @@ advances and expense claims with a photo or PDF of each bill."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from aiohttp import web
@@ -14,21 +13,28 @@ from backend.errors import DomainError, ErrorCode
 from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.intake import service as intake
-from backend.jobs import expenses, service as jobs
+from backend.jobs import expenses
+from backend.jobs import service as jobs
 from backend.web.kit import (
-    SETTINGS, call, error_status, field_errors, form_of, page, parse_decimal, redirect, render, text, tz,
+    SETTINGS,
+    call,
+    error_status,
+    field_errors,
+    form_of,
+    new_form_key,
+    page,
+    parse_decimal,
+    portal_key,
+    redirect,
+    render,
+    text,
+    tz,
 )
 
 routes = web.RouteTableDef()
 technician = page(Role.TECHNICIAN)
 CLAIM_ROWS = 3
 OPEN = {"scheduled", "confirmed", "advance_requested", "advance_sanctioned", "released", "in_progress"}
-
-
-def portal_key(value: str | None, suffix: str = "") -> str | None:
-    """The idempotency key of one form as rendered: a form sent twice (a double
-    tap, a resend after a lost answer, the back button) acts once."""
-    return f"portal-{value[:80]}{suffix}" if value else None
 
 
 @routes.get("/t/", name="t_home")
@@ -59,7 +65,7 @@ async def _job_page(request: web.Request, actor: Actor, ref: str, *, errors=None
     form = dict(form or {})
     reused = any(e.get("code") == ErrorCode.IDEMPOTENCY_CONFLICT for e in (errors or {}).values())
     if not form.get("key") or reused:  # (a page sent again with other input: the next send is a new one)
-        form["key"] = secrets.token_hex(8)  # one rendering of the page = one parts report, advance or claim
+        form["key"] = new_form_key()  # one rendering of the page = one parts report, advance or claim
     return render(request, "technician/job.html", job=job, req=req, parts=parts, advances=advances, claims=claims,
                   categories=expenses.CATEGORIES, rows=range(CLAIM_ROWS), errors=errors or {}, form=form,
                   status=status)

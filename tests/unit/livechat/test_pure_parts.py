@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from livechat.hours import BusinessHours
+from backend.conversations.hours import BusinessHours
 from livechat.limits import TokenBucket
 from livechat.rasa import convert_replies, split_text
 
