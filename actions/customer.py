@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC
-from datetime import timedelta
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 
@@ -12,23 +13,33 @@ from actions import runtime
 from actions.base import BackendAction, Reply, call, date_text, idempotency_key, money_text, say, slot_text, when_text
 from actions.forms import SKIP_WORDS, UNKNOWN
 from actions.parsing import parse_label
-from actions.shims import on_job, status_of
 from actions.support import offer_person
 from backend.billing.service import InvoiceView, list_invoices
 from backend.errors import DomainError, ErrorCode
 from backend.identity.actor import Actor
 from backend.identity.models import Role
-from backend.intake.entitlement import Entitlement
+from backend.coverage.entitlement import Entitlement
 from backend.intake.service import RequestView, check_entitlement, raise_request
 from backend.jobs import service as jobs
+from backend.jobs.slots import visit_slot
 from backend.jobs.views import JobView
+from backend.processes import job_outcomes
+from backend.processes.lookup import job_reference_for, status_of
 
-VISIT_WINDOW = timedelta(hours=2)  # a customer picks a start; the visit window is two hours
 CANCEL_REASON = "Cancelled by the customer in chat"
+T = TypeVar("T")
 
 
 class CustomerAction(BackendAction, ABC):
     roles = (Role.CUSTOMER,)
+
+
+async def on_job(fn: Callable[..., T], actor: Actor, *, reference: str, **kwargs: Any) -> T:
+    """Run the job use case ``fn`` on the job a reference leads to: customers
+    know the SR- number we gave them, the job use cases take JB- numbers, and
+    the core says which job a request or ticket became."""
+    job_ref = await call(job_reference_for, actor, reference=reference)
+    return await call(fn, actor, job_ref=job_ref, **kwargs)
 
 
 # --- replies built from backend views (response names + variables only) -----------
@@ -127,10 +138,10 @@ class ActionRescheduleAppointment(CustomerAction):
         return "action_reschedule_appointment"
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
-        start = parse_label(slot_text(tracker, "preferred_slot") or "", runtime.get().zone)
+        start, end = visit_slot(parse_label(slot_text(tracker, "preferred_slot") or "", runtime.get().zone))
         try:
-            view = await call(on_job(jobs.reschedule_job), actor, reference=slot_text(tracker, "reference") or "",
-                              start=start, end=start + VISIT_WINDOW)
+            view = await on_job(jobs.reschedule_job, actor, reference=slot_text(tracker, "reference") or "",
+                                start=start, end=end)
         except DomainError as exc:
             if exc.code == ErrorCode.ILLEGAL_TRANSITION and exc.details.get("current") == "new":
                 return offer_person(say("utter_appointment_not_yet_scheduled", job_ref=tracker.get_slot("reference")),
@@ -162,8 +173,8 @@ class ActionCancelRequest(CustomerAction):
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
         if tracker.get_slot("confirmed") is not True:
             return say("utter_cancel_kept")
-        view = await call(on_job(jobs.cancel_job), actor, reference=slot_text(tracker, "reference") or "",
-                          reason=CANCEL_REASON)
+        view = await on_job(job_outcomes.cancel_job, actor, reference=slot_text(tracker, "reference") or "",
+                            reason=CANCEL_REASON)
         return say("utter_request_cancelled", job_ref=view.number)
 
 
@@ -172,7 +183,7 @@ class ActionAcceptEstimate(CustomerAction):
         return "action_accept_estimate"
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
-        view = await call(on_job(jobs.accept_estimate), actor, reference=slot_text(tracker, "reference") or "")
+        view = await on_job(jobs.accept_estimate, actor, reference=slot_text(tracker, "reference") or "")
         return say("utter_estimate_accepted", job_ref=view.number, estimate_amount=money_text(view.estimate_amount))
 
 
@@ -181,7 +192,7 @@ class ActionRejectEstimate(CustomerAction):
         return "action_reject_estimate"
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
-        view = await call(on_job(jobs.reject_estimate), actor, reference=slot_text(tracker, "reference") or "")
+        view = await on_job(jobs.reject_estimate, actor, reference=slot_text(tracker, "reference") or "")
         return say("utter_estimate_rejected", job_ref=view.number)
 
 
@@ -193,8 +204,8 @@ class ActionGiveFeedback(CustomerAction):
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
         rating, comment = int(tracker.get_slot("rating")), slot_text(tracker, "comment")
-        view = await call(on_job(jobs.give_feedback), actor, reference=slot_text(tracker, "reference") or "",
-                          rating=rating, comment=None if (comment or "").lower() in SKIP_WORDS else comment)
+        view = await on_job(jobs.give_feedback, actor, reference=slot_text(tracker, "reference") or "",
+                            rating=rating, comment=None if (comment or "").lower() in SKIP_WORDS else comment)
         return say("utter_feedback_thanks", job_ref=view.number, rating=rating)
 
 

@@ -30,6 +30,7 @@ from actions.parsing import (
 from backend.errors import DomainError, ErrorCode
 from backend.identity.actor import Actor
 from backend.identity.models import Role
+from backend.processes.parties import identify_customer
 
 log = logging.getLogger("actions.forms")
 
@@ -89,8 +90,6 @@ class ChatFormValidation(FormValidationAction, ABC):
 
     async def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: dict) -> Slots:
-        from backend.identity.service import identify_customer
-
         reference, contact = tracker.get_slot("reference"), str(value or "").strip()
         failures = int(tracker.get_slot("identify_failures") or 0)
         misses = runtime.get().identity_misses

@@ -16,6 +16,7 @@ from backend.errors import DomainError
 from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.jobs import service as jobs
+from backend.processes import job_outcomes
 
 MAX_PART_CHOICES = 6
 
@@ -97,7 +98,7 @@ class ActionCompleteJob(TechnicianAction):
         return "action_complete_job"
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
-        view = await call(jobs.resolve_job, actor, job_ref=job_ref(tracker),
+        view = await call(job_outcomes.resolve_job, actor, job_ref=job_ref(tracker),
                           service_notes=slot_text(tracker, "service_done") or "")
         if view.estimate_amount and view.estimate_amount > 0:
             return say("utter_job_resolved_with_estimate", job_ref=view.number,

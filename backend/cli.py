@@ -41,7 +41,7 @@ def demo_data(settings: Settings) -> None:
 def daily_run(settings: Settings, days_before: int, horizon: int) -> int:
     """Safe to run any number of times a day: nothing is sent or created twice."""
     from backend.coverage.service import send_renewal_reminders
-    from backend.coverage.visits import schedule_due_visits
+    from backend.processes.contract_visits import schedule_due_visits
 
     engine = _engine(settings)
     uow = UnitOfWork(make_session_factory(engine))

@@ -166,7 +166,7 @@ def _history(uow: UnitOfWork, today: date) -> None:
     intake.raise_request(uow, ravi, want="question", problem="How often should the refrigerator be defrosted?",
                          idempotency_key="demo-3")
     from backend.coverage import service as contracts
-    from backend.coverage.visits import schedule_due_visits
+    from backend.processes.contract_visits import schedule_due_visits
     from backend.orders import service as orders
     from backend.repairs import service as repairs
 

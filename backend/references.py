@@ -26,9 +26,14 @@ PREFIXES: dict[str, str] = {
 _REF = re.compile(r"^\s*([A-Za-z]{2,3})[-\s]?0*(\d{1,9})\s*$")
 
 
+def format_reference(prefix: str, row_id: int) -> str:
+    """``("TK", 7)`` → ``TK-000007``."""
+    return f"{prefix}-{row_id:06d}"
+
+
 def assign_number(session: Session, row, prefix: str) -> str:
     session.flush()
-    row.number = f"{prefix}-{row.id:06d}"
+    row.number = format_reference(prefix, row.id)
     return row.number
 
 
@@ -44,25 +49,4 @@ def parse(reference: str) -> tuple[str, int] | None:
 
 def normalise(reference: str) -> str | None:
     parsed = parse(reference)
-    return f"{parsed[0]}-{parsed[1]:06d}" if parsed else None
-
-
-def customer_of_reference(session: Session, reference: str) -> int | None:
-    from backend.billing.models import Invoice, Receipt
-    from backend.coverage.models import Contract
-    from backend.intake.models import ServiceRequest, Ticket
-    from backend.jobs.models import Job
-    from backend.orders.models import ServiceOrder
-    from backend.repairs.models import RepairOrder
-
-    parsed = parse(reference)
-    if not parsed:
-        return None
-    model = {
-        "SR": ServiceRequest, "TK": Ticket, "JB": Job, "INV": Invoice, "RC": Receipt, "CT": Contract,
-        "SO": ServiceOrder, "RO": RepairOrder,
-    }.get(parsed[0])
-    if model is None:
-        return None
-    row = session.get(model, parsed[1])
-    return row.customer_id if row is not None else None
+    return format_reference(*parsed) if parsed else None

@@ -31,6 +31,7 @@ from backend.api.responses import to_json
 from backend.api.schema import MISSING, Field, Obj, Str, refuse
 from backend.errors import DomainError, ErrorCode
 from backend.identity.actor import Actor
+from backend.identity.models import Role
 
 JSON_BODY_MAX = 256 * 1024
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -54,11 +55,20 @@ class Route:
     params: dict[str, Field] = field(default_factory=dict)
     response: Any = None
     status: int = 200
-    roles: tuple[str, ...] | None = None  # None: no login needed
+    roles: tuple[str, ...] | None = None  # None: no login needed; else only these roles (403 before parsing)
     idempotent: bool = False
     upload: bool = False
     errors: tuple[int, ...] = ()  # statuses beyond the common ones (415 uploads, 429 logins)
     description: str | None = None
+
+    def __post_init__(self) -> None:
+        # A misspelt role would lock its holders out without a word; an empty
+        # tuple would be a route nobody may call (any logged-in user: ALL_ROLES).
+        if self.roles is not None:
+            unknown = [r for r in self.roles if r not in set(Role)]
+            if unknown or not self.roles:
+                raise ValueError(f"{self.method} {self.path}: roles must be a non-empty tuple of "
+                                 f"{', '.join(Role)} (None: no login needed); got {self.roles!r}")
 
     @property
     def name(self) -> str:
@@ -74,6 +84,12 @@ class Route:
             if request.get(AUTH_ERROR) is not None:
                 raise request[AUTH_ERROR]
             raise DomainError(ErrorCode.UNAUTHENTICATED, "log in first: send Authorization: Bearer <token>")
+        if self.auth and str(actor.role) not in self.roles:
+            # Before anything of the request is parsed: a role that may never call
+            # this route learns only that (403), not which of its inputs are wrong.
+            raise DomainError(ErrorCode.FORBIDDEN,
+                              f"this is for the roles {', '.join(self.roles)}; you are logged in as {actor.role}",
+                              role=str(actor.role), allowed=list(self.roles))
         call = Call(request, actor, self)
         call.path = {k: f.from_text(request.match_info[k], k) for k, f in self.params.items()}
         call.query = _parse_query(request, self.query)

@@ -67,6 +67,7 @@ def issue_invoice(
     entries.append(Line(chart.TAX_PAYABLE, credit=tax))
     kind = VoucherKind.CONTRACT_INVOICE if source_type == "contract" else VoucherKind.SALES
     voucher = post_voucher(s, kind=kind, on=on, narration=narration or f"Invoice {invoice.number}",
-                           lines=entries, actor=actor, source_type="invoice", source_id=invoice.id)
+                           lines=entries, actor=actor, source_type="invoice", source_id=invoice.id,
+                           invoice=invoice)
     invoice.voucher_id = voucher.id
     return invoice

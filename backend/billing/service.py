@@ -7,14 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend import idempotency
+from backend.billing.lifecycle import INVOICE_MOVES
 from backend.billing.models import CollectionFollowUp, Invoice, InvoiceLine, InvoiceState, Receipt
 from backend.db import UnitOfWork, money
 from backend.errors import DomainError, ErrorCode, invalid, not_found
-from backend.history.moves import record
+from backend.history.moves import move
 from backend.identity.actor import STAFF, Actor, require_role
 from backend.identity.models import Role
 from backend.ledger import chart
@@ -121,7 +121,8 @@ def list_invoices(uow: UnitOfWork, actor: Actor, *, customer_id: int | None = No
         return [invoice_view(s, inv) for inv in s.scalars(q.limit(1000))]
 
 
-def _amount(value) -> Decimal:
+def payment_amount(value) -> Decimal:
+    """A payment's amount, refused unless positive and plausible."""
     try:
         amount = money(Decimal(str(value)))
     except (InvalidOperation, ValueError, TypeError):
@@ -131,36 +132,19 @@ def _amount(value) -> Decimal:
     return amount
 
 
-def record_receipt(
-    uow: UnitOfWork, actor: Actor, *, invoice_ref: str, amount, method: str, reference: str | None = None,
-    received_on: date | None = None, idempotency_key: str | None = None,
-) -> ReceiptView:
-    """B12 / D6: a payment against an invoice; posts the receipt voucher.
-    With an idempotency key a retried call returns the first receipt."""
-    require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
-    amount = _amount(amount)
+def payment_method(method: str) -> str:
     if method not in METHODS:
         raise invalid(f"unknown payment method '{method}'", field="method", allowed=sorted(METHODS))
-    try:
-        with uow() as s:
-            # Lock the invoice first: a concurrent retry waits here, then finds the receipt.
-            inv = load_invoice(s, actor, invoice_ref, lock=True)
-            if idempotency_key:
-                existing = s.scalar(select(Receipt).where(Receipt.idempotency_key == idempotency_key))
-                if existing is not None:
-                    return _replay(s, existing, invoice_ref, amount)
-            return _receive(s, actor, inv, amount, method, reference, received_on or date.today(), idempotency_key)
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        with uow() as s:  # a concurrent retry won the race: answer with its receipt
-            existing = s.scalar(select(Receipt).where(Receipt.idempotency_key == idempotency_key))
-            if existing is None:
-                raise
-            return _replay(s, existing, invoice_ref, amount)
+    return method
 
 
-def _replay(s: Session, existing: Receipt, invoice_ref: str, amount: Decimal) -> ReceiptView:
+def receipt_with_key(s: Session, key: str | None) -> Receipt | None:
+    """The receipt an idempotency key already recorded, if any."""
+    return s.scalar(select(Receipt).where(Receipt.idempotency_key == key)) if key else None
+
+
+def replay_receipt(s: Session, existing: Receipt, invoice_ref: str, amount: Decimal) -> ReceiptView:
+    """A retried payment: the first receipt, if the retry asks for the same thing."""
     inv = s.get(Invoice, existing.invoice_id)
     if parse(invoice_ref) != ("INV", existing.invoice_id) or existing.amount != amount:
         raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, "this idempotency key was used for a different payment")
@@ -168,8 +152,11 @@ def _replay(s: Session, existing: Receipt, invoice_ref: str, amount: Decimal) ->
                        money(inv.total - _paid(s, inv.id)), created=False)
 
 
-def _receive(s: Session, actor: Actor, inv: Invoice, amount: Decimal, method: str, reference: str | None,
-             on: date, key: str | None) -> ReceiptView:
+def take_payment(s: Session, actor: Actor, inv: Invoice, *, amount: Decimal, method: str, reference: str | None,
+                 on: date, key: str | None) -> ReceiptView:
+    """B12 / D6 inside the caller's transaction: the receipt and its voucher;
+    the invoice moves to ``paid`` when nothing is left. What a paid invoice
+    settles elsewhere is ``backend.processes.payments``' business."""
     due = money(inv.total - _paid(s, inv.id))
     if amount > due:
         raise DomainError(ErrorCode.OVERPAYMENT, f"only {due} is outstanding on {inv.number}",
@@ -183,18 +170,14 @@ def _receive(s: Session, actor: Actor, inv: Invoice, amount: Decimal, method: st
         lines=[Line(METHODS[method], debit=amount),
                Line(chart.RECEIVABLE, credit=amount, party_type="customer", party_id=inv.customer_id,
                     invoice_id=inv.id)],
-        actor=actor, source_type="receipt", source_id=receipt.id,
+        actor=actor, source_type="receipt", source_id=receipt.id, invoice=inv,
     )
     receipt.voucher_id = voucher.id
     remaining = money(due - amount)
     notify(s, event="payment_received", subject_type="invoice", subject_id=inv.id, customer_id=inv.customer_id,
            invoice=inv.number, receipt=receipt.number, amount=str(amount), outstanding=str(remaining))
     if remaining == 0:
-        record(s, entity_type="invoice", entity_id=inv.id, from_state=inv.state, to_state=InvoiceState.PAID, actor=actor)
-        inv.state = InvoiceState.PAID
-        from backend.billing.settlement import on_invoice_paid
-
-        on_invoice_paid(s, inv, actor)
+        move(s, INVOICE_MOVES, inv, InvoiceState.PAID, actor, entity_type="invoice")
     return ReceiptView(receipt.number, inv.number, amount, method, on, remaining, created=True)
 
 

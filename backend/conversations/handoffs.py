@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.conversations.lifecycle import ConversationState, HandoffReason, agent_actor
+from backend.conversations.lifecycle import MOVES, ConversationState, HandoffReason, agent_actor
 from backend.conversations.models import AgentPresence, AgentStatus, Conversation
 from backend.conversations.routing import (
     AgentSlot,
@@ -190,11 +190,8 @@ def close_conversation(
         if actor is None:
             by = "customer"
         else:
-            require_role(actor, *AGENT_ROLES)
+            check_close(conv, actor)
             by = agent_actor(actor.user_id)
-            mine = conv.handoff().is_owned_by(actor.user_id)
-            if conv.state == S.AGENT and not mine and actor.role not in (Role.MANAGER, Role.ADMIN):
-                raise DomainError(ErrorCode.FORBIDDEN, "only the agent of this chat or a manager can close it")
         s.add(conv.apply(conv.handoff().close(by=by, at=now, reason="closed")))
         conv.closed_at, conv.close_note = now, (note or None)
         if ticket_id is not None:
@@ -202,6 +199,23 @@ def close_conversation(
         conv.resume_pending = True
         s.flush()
         return _conv_view(s, conv)
+
+
+def conversation_to_close(s: Session, actor: Actor, conversation_id: int) -> ConversationView:
+    """The conversation an agent is about to close, locked for the closing
+    transaction; refused (nothing written) when it is not theirs to close."""
+    conv = _load(s, conversation_id, lock=True)
+    check_close(conv, actor)
+    return _conv_view(s, conv)
+
+
+def check_close(conv: Conversation, actor: Actor) -> None:
+    """Staff close a queued chat or one with an agent; an agent only their own."""
+    require_role(actor, *AGENT_ROLES)
+    MOVES.check(S(conv.state), S.CLOSED)
+    mine = conv.handoff().is_owned_by(actor.user_id)
+    if conv.state == S.AGENT and not mine and actor.role not in (Role.MANAGER, Role.ADMIN):
+        raise DomainError(ErrorCode.FORBIDDEN, "only the agent of this chat or a manager can close it")
 
 
 # -- agents -------------------------------------------------------------------

@@ -217,20 +217,29 @@ def messages_since(
 ) -> list[MessageView]:
     """What a reconnecting client missed: every message after ``after_seq``."""
     with uow() as s:
-        rows = list(s.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
-            .order_by(Message.seq)
-            .limit(limit)
-        ))
-        names = _agent_names(s, {m.agent_id for m in rows})
-        return [_msg_view(m, names) for m in rows]
+        return _messages_after(s, conversation_id, after_seq, limit)
+
+
+def _messages_after(s: Session, conversation_id: int, after_seq: int, limit: int) -> list[MessageView]:
+    rows = list(s.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+        .order_by(Message.seq)
+        .limit(limit)
+    ))
+    names = _agent_names(s, {m.agent_id for m in rows})
+    return [_msg_view(m, names) for m in rows]
 
 
 def transcript_text(uow: UnitOfWork, *, conversation_id: int) -> str:
+    with uow() as s:
+        return transcript(s, conversation_id)
+
+
+def transcript(s: Session, conversation_id: int) -> str:
     """The whole chat as plain text (for the help-desk ticket)."""
     lines = []
-    for m in messages_since(uow, conversation_id=conversation_id):
+    for m in _messages_after(s, conversation_id, 0, 1000):
         who = (m.agent_name or "agent") if m.sender == Sender.AGENT else m.sender
         text = " ".join(x for x in (m.text, _payload_summary(m.payload)) if x)
         lines.append(f"[{m.created_at:%Y-%m-%d %H:%M}] {who}: {text}")
@@ -254,10 +263,15 @@ def mark_resumed(uow: UnitOfWork, *, conversation_id: int) -> None:
 
 def link_ticket(uow: UnitOfWork, *, conversation_id: int, ticket_id: int) -> ConversationView:
     with uow() as s:
-        conv = _load(s, conversation_id, lock=True)
-        conv.ticket_id = ticket_id
-        s.flush()
-        return _conv_view(s, conv)
+        return attach_ticket(s, conversation_id, ticket_id)
+
+
+def attach_ticket(s: Session, conversation_id: int, ticket_id: int) -> ConversationView:
+    """``link_ticket`` inside the caller's transaction: the chat's help-desk ticket."""
+    conv = _load(s, conversation_id, lock=True)
+    conv.ticket_id = ticket_id
+    s.flush()
+    return _conv_view(s, conv)
 
 
 def history(uow: UnitOfWork, *, conversation_id: int) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ start later: a renewal starts the day after the old one ends), so the
 entitlement check needs only status and dates.
 """
 
-from backend.coverage.models import ContractState as S
+from backend.coverage.models import ContractOffer, ContractState as S, OfferState as O, VisitState as V
 from backend.lifecycle import Lifecycle
 
 CONTRACT_MOVES = Lifecycle("contract", {
@@ -15,3 +15,20 @@ CONTRACT_MOVES = Lifecycle("contract", {
     S.ACTIVE: {S.DUE_FOR_RENEWAL, S.RENEWED, S.EXPIRED},
     S.DUE_FOR_RENEWAL: {S.RENEWED, S.EXPIRED},
 })
+
+# An offer (or re-offer) of a contract: the customer accepts or rejects it,
+# or a newer offer supersedes it.
+OFFER_MOVES = Lifecycle("contract offer", {
+    O.SENT: {O.ACCEPTED, O.REJECTED, O.SUPERSEDED},
+})
+
+# A planned visit of the delivery plan (C7): its job is created, then it is
+# done, or carried over (partly done or cancelled) to a new visit.
+VISIT_MOVES = Lifecycle("planned visit", {
+    V.PLANNED: {V.SCHEDULED},
+    V.SCHEDULED: {V.DONE, V.CARRIED_OVER},
+})
+
+
+def can_answer_offer(offer: ContractOffer) -> bool:
+    return OFFER_MOVES.can(offer.state, O.ACCEPTED)

@@ -15,7 +15,7 @@ from backend import idempotency
 from backend.billing.invoicing import LineInput, issue_invoice
 from backend.billing.models import Invoice
 from backend.catalog.models import Item
-from backend.coverage.lifecycle import CONTRACT_MOVES
+from backend.coverage.lifecycle import CONTRACT_MOVES, OFFER_MOVES
 from backend.coverage.models import (
     Contract, ContractOffer, ContractState, CoveredItem, Instalment, OfferState, PlannedVisit,
 )
@@ -23,7 +23,7 @@ from backend.coverage.types import usable_type
 from backend.coverage.visits import plan_visits
 from backend.db import UnitOfWork, money, utcnow
 from backend.errors import DomainError, ErrorCode, invalid, not_found
-from backend.history.moves import move
+from backend.history.moves import move, record
 from backend.identity.actor import STAFF, SYSTEM, Actor, require_role
 from backend.identity.models import Role
 from backend.notifications.models import Notification
@@ -109,8 +109,6 @@ def start_inquiry(s: Session, actor: Actor, *, customer_id: int, type_code: str,
     assign_number(s, c, "CT")
     for item_id in item_ids:
         s.add(CoveredItem(contract_id=c.id, item_id=item_id))
-    from backend.history.moves import record
-
     record(s, entity_type="contract", entity_id=c.id, to_state=ContractState.INQUIRY, actor=actor,
            note=f"renewal of {renewal_of.number}" if renewal_of else None)
     return c
@@ -192,7 +190,7 @@ def send_offer(
                              .order_by(ContractOffer.version)).all()
         for o in previous:
             if o.state == OfferState.SENT:
-                o.state = OfferState.SUPERSEDED
+                _answer(s, o, OfferState.SUPERSEDED, actor, note=f"v{len(previous) + 1} offered")
         offer = ContractOffer(contract_id=c.id, version=len(previous) + 1, type_code=type_code, amount=amount,
                               tax_rate=tax_rate, starts_on=starts_on, ends_on=ends_on,
                               visits_per_year=visits_per_year, instalments=instalments,
@@ -213,6 +211,13 @@ def _open_offer(s: Session, c: Contract) -> ContractOffer:
     return offer
 
 
+def _answer(s: Session, offer: ContractOffer, target: OfferState, actor: Actor, note: str | None = None) -> None:
+    """An offer accepted, rejected, or superseded by a newer one."""
+    move(s, OFFER_MOVES, offer, target, actor, entity_type="contract_offer", note=(note or "")[:400] or None)
+    if target != OfferState.SUPERSEDED:
+        offer.answered_at = utcnow()
+
+
 def accept_offer(uow: UnitOfWork, actor: Actor, *, contract_ref: str) -> ContractView:
     """C4–C6: accepted → OA sent, contract invoice with its voucher, instalments
     scheduled, delivery plan generated; a renewal marks the old contract renewed."""
@@ -223,7 +228,7 @@ def accept_offer(uow: UnitOfWork, actor: Actor, *, contract_ref: str) -> Contrac
         if offer.valid_until < date.today():
             raise DomainError(ErrorCode.CONFLICT, f"the offer expired on {offer.valid_until}; ask for a new one")
         _move(s, c, ContractState.ACTIVE, actor, note=f"offer v{offer.version} accepted")
-        offer.state, offer.answered_at = OfferState.ACCEPTED, utcnow()
+        _answer(s, offer, OfferState.ACCEPTED, actor)
         c.type_code, c.starts_on, c.ends_on, c.value = offer.type_code, offer.starts_on, offer.ends_on, offer.amount
         c.visits_per_year, c.instalments, c.accepted_at = offer.visits_per_year, offer.instalments, utcnow()
         notify(s, event="order_acceptance", subject_type="contract", subject_id=c.id, customer_id=c.customer_id,
@@ -259,7 +264,8 @@ def reject_offer(uow: UnitOfWork, actor: Actor, *, contract_ref: str, note: str 
         c = load_contract(s, actor, contract_ref, lock=True)
         offer = _open_offer(s, c)
         _move(s, c, ContractState.REJECTED, actor, note=(note or "")[:400] or None)
-        offer.state, offer.answered_at, offer.answer_note = OfferState.REJECTED, utcnow(), (note or None)
+        _answer(s, offer, OfferState.REJECTED, actor, note=note or None)
+        offer.answer_note = note or None
         return contract_view(s, c)
 
 
@@ -327,6 +333,8 @@ def send_renewal_reminders(uow: UnitOfWork, actor: Actor = SYSTEM, *, as_of: dat
     """C8, the scheduled command: contracts ending within ``days_before`` become
     due for renewal and the customer gets one reminder (deduplicated by key, so
     running it twice sends nothing twice); contracts past their end expire."""
+    if actor is not SYSTEM:
+        require_role(actor, *STAFF)
     if not 1 <= days_before <= 365:
         raise invalid("days_before is between 1 and 365", field="days_before")
     as_of = as_of or date.today()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from backend.customers.models import Contact, Customer, Site
 from backend.db import UnitOfWork
@@ -39,13 +40,18 @@ class CustomerView:
 
 
 def get_customer(uow: UnitOfWork, actor: Actor, *, customer_id: int) -> CustomerView:
-    require_customer_access(actor, customer_id)
     with uow() as s:
-        c = s.get(Customer, customer_id)
-        if c is None:
-            raise not_found("customer", customer_id)
-        sites = [SiteView(x.id, x.name, x.address, x.city)
-                 for x in s.scalars(select(Site).where(Site.customer_id == c.id).order_by(Site.id))]
-        contacts = [ContactView(x.name, x.email, x.phone)
-                    for x in s.scalars(select(Contact).where(Contact.customer_id == c.id).order_by(Contact.id))]
-        return CustomerView(c.id, c.code, c.name, c.email, c.phone, sites, contacts)
+        return customer_view(s, actor, customer_id=customer_id)
+
+
+def customer_view(s: Session, actor: Actor, *, customer_id: int) -> CustomerView:
+    """A customer with their sites and contacts, inside the caller's transaction."""
+    require_customer_access(actor, customer_id)
+    c = s.get(Customer, customer_id)
+    if c is None:
+        raise not_found("customer", customer_id)
+    sites = [SiteView(x.id, x.name, x.address, x.city)
+             for x in s.scalars(select(Site).where(Site.customer_id == c.id).order_by(Site.id))]
+    contacts = [ContactView(x.name, x.email, x.phone)
+                for x in s.scalars(select(Contact).where(Contact.customer_id == c.id).order_by(Contact.id))]
+    return CustomerView(c.id, c.code, c.name, c.email, c.phone, sites, contacts)

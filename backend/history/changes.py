@@ -11,10 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 Changes = dict[str, tuple[Any, Any]]
+STATE_FIELDS = frozenset({"state", "status", "estimate_state"})  # moved by a lifecycle only
 
 
 def apply_changes(row: Any, wanted: dict[str, Any], *, skip: Any = None) -> Changes:
-    """Set each wanted field (not ``skip``) that differs; what changed, old → new."""
+    """Set each wanted field (not ``skip``) that differs; what changed, old → new.
+    A state is not a field to edit: it moves through its lifecycle."""
+    if STATE_FIELDS & set(wanted):
+        raise ValueError(f"{sorted(STATE_FIELDS & set(wanted))} change through a lifecycle move, not an edit")
     changes: Changes = {}
     for name, value in wanted.items():
         if value is skip:

@@ -1,4 +1,5 @@
-"""Use cases of identity: users, logins, identifying an anonymous chat visitor."""
+"""Use cases of identity: users and logins. (An anonymous chat visitor proves
+who they are in ``backend.processes.parties``: that needs the customers' records.)"""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from backend.customers.models import Customer
 from backend.db import UnitOfWork
 from backend.errors import DomainError, ErrorCode, invalid
 from backend.identity.actor import Actor, require_role
@@ -65,7 +65,7 @@ def create_user(
     with uow() as s:
         if s.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
             raise DomainError(ErrorCode.DUPLICATE, f"a user with e-mail {email} exists", field="email")
-        if customer_id is not None and s.get(Customer, customer_id) is None:
+        if customer_id is not None and not _customer_exists(s, customer_id):
             raise DomainError(ErrorCode.NOT_FOUND, f"customer {customer_id} does not exist")
         user = User(
             email=email.lower(), name=name, role=role, password_hash=hash_password(password),
@@ -93,24 +93,8 @@ def list_users(uow: UnitOfWork, actor: Actor, *, role: str | None = None) -> lis
         return [_view(u) for u in s.scalars(q)]
 
 
-def identify_customer(uow: UnitOfWork, *, reference: str, contact: str, channel: str = "chat") -> Actor:
-    """An anonymous chat visitor proves who they are with a reference number
-    (request, job or invoice) plus the phone or e-mail on file."""
-    from backend.references import customer_of_reference
-
-    contact = contact.strip().lower()
-    with uow() as s:
-        customer_id = customer_of_reference(s, reference)
-        customer = s.get(Customer, customer_id) if customer_id else None
-        known = set()
-        if customer is not None:
-            known = {(customer.email or "").lower(), _digits(customer.phone)}
-            for u in s.scalars(select(User).where(User.customer_id == customer.id)):
-                known |= {u.email.lower(), _digits(u.phone)}
-        if customer is None or not contact or (contact not in known and _digits(contact) not in known - {""}):
-            raise DomainError(ErrorCode.UNAUTHENTICATED, "that reference and contact do not match our records")
-        return Actor(Role.CUSTOMER, None, customer.id, customer.name, channel)
-
-
-def _digits(value: str | None) -> str:
-    return "".join(ch for ch in (value or "") if ch.isdigit())[-10:]
+def _customer_exists(s, customer_id: int) -> bool:
+    """Whether the customer a user would belong to exists: read through the
+    user's own foreign key, so identity needs nothing of the customers area."""
+    customers = next(iter(User.__table__.c.customer_id.foreign_keys)).column.table
+    return s.scalar(select(customers.c.id).where(customers.c.id == customer_id)) is not None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.catalog.models import Item, Product
 from backend.coverage.models import Contract
+from backend.coverage.service import start_inquiry
 from backend.customers.models import Customer, Site
 from backend.db import UnitOfWork, utcnow
 from backend.errors import DomainError, ErrorCode, invalid, not_found
@@ -18,18 +19,22 @@ from backend.history.models import StateChange
 from backend.history.moves import move, record
 from backend.identity.actor import Actor, require_role
 from backend.identity.models import Role
-from backend.intake.entitlement import Entitlement, find_cover
+from backend.coverage.entitlement import Entitlement, find_cover
 from backend.intake.models import RequestKind, ServiceRequest, Ticket, TicketState
-from backend.jobs.models import Job, JobState
+from backend.jobs.models import Job
+from backend.jobs.service import open_job
 from backend.lifecycle import Lifecycle
 from backend.notifications.outbox import notify
 from backend.orders.models import ServiceOrder
+from backend.orders.service import new_order
 from backend.references import assign_number, parse
 from backend.repairs.models import RepairOrder
+from backend.repairs.service import new_repair
 
 WANTS = ("question", "service", "contract", "order", "repair")
 CHANNELS = ("chat", "portal", "website", "phone", "email", "api", "mobile", "walk_in", "system")
 MAX_PROBLEM = 4000
+MAX_ANSWER = 20000
 
 TICKET_MOVES = Lifecycle("ticket", {
     TicketState.OPEN: {TicketState.ANSWERED, TicketState.CLOSED},
@@ -111,6 +116,36 @@ def raise_request(
     ``want="service"`` without cover becomes a job billed after the visit
     (pay-after); ``want="order"`` is the counter's one-time service order,
     invoiced before the work (process D)."""
+    try:
+        with uow() as s:
+            return new_request(s, actor, want=want, problem=problem, customer_id=customer_id, serial=serial,
+                               site_id=site_id, preferred_at=preferred_at, idempotency_key=idempotency_key,
+                               contract_type=contract_type)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        with uow() as s:  # the same key arrived twice at once: answer with the one that won
+            existing = _with_key(s, idempotency_key)
+            if existing is None:
+                raise
+            return _replay(s, existing, _customer_for(actor, customer_id))
+
+
+def new_request(
+    s: Session,
+    actor: Actor,
+    *,
+    want: str,
+    problem: str,
+    customer_id: int | None = None,
+    serial: str | None = None,
+    site_id: int | None = None,
+    preferred_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    contract_type: str = "AMC",
+) -> RequestView:
+    """``raise_request`` inside the caller's transaction: checks everything
+    before it writes, and a known idempotency key answers with its request."""
     customer_id = _customer_for(actor, customer_id)
     problem = (problem or "").strip()
     if want not in WANTS:
@@ -122,22 +157,15 @@ def raise_request(
             raise invalid("the preferred time needs a time zone", field="preferred_at")
         if not utcnow() - timedelta(hours=1) <= preferred_at <= utcnow() + timedelta(days=366):
             raise invalid("the preferred time must be within the next year", field="preferred_at")
-    try:
-        with uow() as s:
-            if idempotency_key:
-                existing = s.scalar(select(ServiceRequest).where(ServiceRequest.idempotency_key == idempotency_key))
-                if existing is not None:
-                    return _replay(s, existing, customer_id)
-            return _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at, idempotency_key,
-                           contract_type)
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        with uow() as s:
-            existing = s.scalar(select(ServiceRequest).where(ServiceRequest.idempotency_key == idempotency_key))
-            if existing is None:
-                raise
-            return _replay(s, existing, customer_id)
+    existing = _with_key(s, idempotency_key) if idempotency_key else None
+    if existing is not None:
+        return _replay(s, existing, customer_id)
+    return _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at, idempotency_key,
+                   contract_type)
+
+
+def _with_key(s: Session, idempotency_key: str) -> ServiceRequest | None:
+    return s.scalar(select(ServiceRequest).where(ServiceRequest.idempotency_key == idempotency_key))
 
 
 def _customer_for(actor: Actor, customer_id: int | None) -> int:
@@ -154,7 +182,7 @@ def _customer_for(actor: Actor, customer_id: int | None) -> int:
 def _replay(s: Session, existing: ServiceRequest, customer_id: int) -> RequestView:
     if existing.customer_id != customer_id:
         raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, "this idempotency key belongs to another request")
-    return _view(s, existing, created=False)
+    return request_view(s, existing, created=False)
 
 
 def _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at, key, contract_type) -> RequestView:
@@ -190,36 +218,27 @@ def _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at,
         notify(s, event="ticket_opened", subject_type="ticket", subject_id=ticket.id, customer_id=customer_id,
                ticket=ticket.number)
     elif kind == RequestKind.ORDER and want == "order":
-        from backend.orders.service import new_order
-
         order = new_order(s, actor, customer_id=customer_id, description=problem, codes=[],
                           item_id=req.item_id, site_id=req.site_id, request_id=req.id)
         notify(s, event="request_received", subject_type="order", subject_id=order.id, customer_id=customer_id,
                request=req.number, order=order.number)
     elif kind in (RequestKind.JOB, RequestKind.ORDER):
-        job = Job(request_id=req.id, customer_id=customer_id, site_id=req.site_id, item_id=req.item_id,
-                  contract_id=req.contract_id, covers_labour=req.covers_labour, covers_parts=req.covers_parts,
-                  problem=problem, state=JobState.NEW)
-        s.add(job)
-        assign_number(s, job, "JB")
-        record(s, entity_type="job", entity_id=job.id, request_id=req.id, to_state=JobState.NEW, actor=actor)
+        job = open_job(s, actor, request_id=req.id, customer_id=customer_id, site_id=req.site_id,
+                       item_id=req.item_id, contract_id=req.contract_id, covers_labour=req.covers_labour,
+                       covers_parts=req.covers_parts, problem=problem)
         notify(s, event="request_received", subject_type="job", subject_id=job.id, customer_id=customer_id,
                request=req.number, job=job.number, covered=bool(ent and ent.covered))
     elif kind == RequestKind.CONTRACT:
-        from backend.coverage.service import start_inquiry
-
         contract = start_inquiry(s, actor, customer_id=customer_id, type_code=contract_type,
                                  item_ids=[item.id] if item else [], site_id=req.site_id, note=problem[:400])
         req.contract_id = contract.id
         notify(s, event="contract_inquiry_received", subject_type="contract", subject_id=contract.id,
                customer_id=customer_id, request=req.number, contract=contract.number)
     elif kind == RequestKind.REPAIR:
-        from backend.repairs.service import new_repair
-
         product = s.get(Product, item.product_id).name if item else "item"
         new_repair(s, actor, customer_id=customer_id, item_description=product, fault=problem, item=item,
                    request_id=req.id)
-    return _view(s, req, created=True)
+    return request_view(s, req, created=True)
 
 
 def _classify(want: str, ent: Entitlement | None) -> RequestKind:
@@ -234,8 +253,8 @@ def _classify(want: str, ent: Entitlement | None) -> RequestKind:
     return RequestKind.ORDER  # no cover: a one-time paid visit
 
 
-def _view(s: Session, req: ServiceRequest, *, created: bool = True, journey: bool = False) -> RequestView:
-    job = s.scalar(select(Job).where(Job.request_id == req.id).order_by(Job.id).limit(1))
+def request_view(s: Session, req: ServiceRequest, *, created: bool = True, journey: bool = False) -> RequestView:
+    job = request_job(s, req)
     ticket = s.scalar(select(Ticket).where(Ticket.request_id == req.id).limit(1))
     ent = None
     if req.kind in (RequestKind.JOB, RequestKind.ORDER, RequestKind.REPAIR, RequestKind.CONTRACT):
@@ -255,6 +274,11 @@ def _view(s: Session, req: ServiceRequest, *, created: bool = True, journey: boo
                        ticket.number if ticket else None, ticket.state if ticket else None,
                        req.created_at, created, steps, contract.number if contract else None,
                        order.number if order else None, repair.number if repair else None)
+
+
+def request_job(s: Session, req: ServiceRequest) -> Job | None:
+    """The job a request became (its first one), if any."""
+    return s.scalar(select(Job).where(Job.request_id == req.id).order_by(Job.id).limit(1))
 
 
 def _ref_of(s: Session, change: StateChange) -> str | None:
@@ -291,24 +315,30 @@ def _may_see(actor: Actor, s: Session, req: ServiceRequest) -> bool:
 
 def get_request(uow: UnitOfWork, actor: Actor, *, reference: str) -> RequestView:
     with uow() as s:
-        return _view(s, load_request(s, actor, reference), journey=True)
+        return request_view(s, load_request(s, actor, reference), journey=True)
 
 
 def list_requests(uow: UnitOfWork, actor: Actor, *, customer_id: int | None = None, limit: int = 200) -> list[RequestView]:
+    with uow() as s:
+        return request_views(s, actor, customer_id=customer_id, limit=limit)
+
+
+def request_views(s: Session, actor: Actor, *, customer_id: int | None = None, limit: int = 200) -> list[RequestView]:
+    """The newest requests (a customer's own; staff: anyone's, or one customer's)."""
     if actor.role == Role.CUSTOMER:
         customer_id = actor.customer_id
     else:
         require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
-    with uow() as s:
-        q = select(ServiceRequest).order_by(ServiceRequest.id.desc()).limit(min(max(limit, 1), 1000))
-        if customer_id is not None:
-            q = q.where(ServiceRequest.customer_id == customer_id)
-        return [_view(s, r) for r in s.scalars(q)]
+    q = select(ServiceRequest).order_by(ServiceRequest.id.desc()).limit(min(max(limit, 1), 1000))
+    if customer_id is not None:
+        q = q.where(ServiceRequest.customer_id == customer_id)
+    return [request_view(s, r) for r in s.scalars(q)]
 
 
 # --- help-desk tickets (A1): open → answered → closed, reopen ---------------
 
-def _load_ticket(s: Session, actor: Actor, ref: str) -> Ticket:
+def load_ticket(s: Session, actor: Actor, ref: str) -> Ticket:
+    """A ticket the actor may see; someone else's is reported as not found."""
     parsed = parse(ref)
     t = s.get(Ticket, parsed[1]) if parsed and parsed[0] == "TK" else None
     if t is None or not (actor.is_staff or (actor.role == Role.CUSTOMER and actor.customer_id == t.customer_id)):
@@ -322,41 +352,65 @@ def _ticket_view(s: Session, t: Ticket) -> TicketView:
 
 
 def answer_ticket(uow: UnitOfWork, actor: Actor, *, ticket_ref: str, answer: str) -> TicketView:
-    require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
-    answer = (answer or "").strip()
-    if not answer or len(answer) > 20000:
-        raise invalid("an answer needs some text (at most 20000 characters)", field="answer")
     with uow() as s:
-        t = _load_ticket(s, actor, ticket_ref)
-        move(s, TICKET_MOVES, t, TicketState.ANSWERED, actor, entity_type="ticket", request_id=t.request_id)
-        t.answer = answer
-        t.assigned_to = actor.user_id
-        notify(s, event="ticket_answered", subject_type="ticket", subject_id=t.id, customer_id=t.customer_id,
-               ticket=t.number)
-        return _ticket_view(s, t)
+        return write_answer(s, actor, ticket_ref=ticket_ref, answer=answer)
+
+
+def write_answer(s: Session, actor: Actor, *, ticket_ref: str, answer: str) -> TicketView:
+    """``answer_ticket`` inside the caller's transaction."""
+    require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
+    answer = checked_answer(answer)
+    t = load_ticket(s, actor, ticket_ref)
+    move(s, TICKET_MOVES, t, TicketState.ANSWERED, actor, entity_type="ticket", request_id=t.request_id)
+    t.answer = answer
+    t.assigned_to = actor.user_id
+    notify(s, event="ticket_answered", subject_type="ticket", subject_id=t.id, customer_id=t.customer_id,
+           ticket=t.number)
+    return _ticket_view(s, t)
+
+
+def checked_answer(answer: str | None) -> str:
+    """An answer to a ticket as it is stored, or the refusal (nothing written yet)."""
+    answer = (answer or "").strip()
+    if not answer or len(answer) > MAX_ANSWER:
+        raise invalid(f"an answer needs some text (at most {MAX_ANSWER} characters)", field="answer")
+    return answer
 
 
 def close_ticket(uow: UnitOfWork, actor: Actor, *, ticket_ref: str, note: str | None = None) -> TicketView:
     with uow() as s:
-        t = _load_ticket(s, actor, ticket_ref)
+        t = load_ticket(s, actor, ticket_ref)
         move(s, TICKET_MOVES, t, TicketState.CLOSED, actor, entity_type="ticket", request_id=t.request_id, note=note)
         return _ticket_view(s, t)
 
 
 def reopen_ticket(uow: UnitOfWork, actor: Actor, *, ticket_ref: str, note: str | None = None) -> TicketView:
     with uow() as s:
-        t = _load_ticket(s, actor, ticket_ref)
-        move(s, TICKET_MOVES, t, TicketState.OPEN, actor, entity_type="ticket", request_id=t.request_id, note=note)
-        return _ticket_view(s, t)
+        return reopen(s, actor, ticket_ref=ticket_ref, note=note)
+
+
+def reopen(s: Session, actor: Actor, *, ticket_ref: str, note: str | None = None) -> TicketView:
+    """``reopen_ticket`` inside the caller's transaction."""
+    t = load_ticket(s, actor, ticket_ref)
+    move(s, TICKET_MOVES, t, TicketState.OPEN, actor, entity_type="ticket", request_id=t.request_id, note=note)
+    return _ticket_view(s, t)
 
 
 def list_tickets(uow: UnitOfWork, actor: Actor, *, state: str | None = None) -> list[TicketView]:
     with uow() as s:
-        q = select(Ticket).order_by(Ticket.id.desc()).limit(500)
-        if actor.role == Role.CUSTOMER:
-            q = q.where(Ticket.customer_id == actor.customer_id)
-        else:
-            require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
-        if state:
-            q = q.where(Ticket.state == state)
-        return [_ticket_view(s, t) for t in s.scalars(q)]
+        return ticket_views(s, actor, state=state)
+
+
+def ticket_views(s: Session, actor: Actor, *, state: str | None = None, customer_id: int | None = None,
+                 limit: int = 500) -> list[TicketView]:
+    """The newest tickets (a customer's own; staff: anyone's, or one customer's)."""
+    q = select(Ticket).order_by(Ticket.id.desc()).limit(min(max(limit, 1), 500))
+    if actor.role == Role.CUSTOMER:
+        customer_id = actor.customer_id
+    else:
+        require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
+    if customer_id is not None:
+        q = q.where(Ticket.customer_id == customer_id)
+    if state:
+        q = q.where(Ticket.state == state)
+    return [_ticket_view(s, t) for t in s.scalars(q)]

@@ -18,19 +18,22 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend import idempotency
 from backend.db import UnitOfWork, money
 from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move, record
-from backend import idempotency
 from backend.identity.actor import STAFF, Actor, require_role, require_technician_of
-from backend.identity.models import Role
-from backend.jobs.lifecycle import JOB_MOVES, WORKED
+from backend.identity.scope import newest_visible
+from backend.identity.models import Role, User
+from backend.jobs.lifecycle import (
+    ADVANCE_MOVES, CLAIM_LINE_MOVES, CLAIM_MOVES, JOB_MOVES, WORKED, can_decide_advance, can_decide_bill,
+)
 from backend.jobs.models import (
-    Advance, AdvanceState, Attachment, ClaimLineState, ExpenseClaim, ExpenseLine, Job, JobState,
+    Advance, AdvanceState, Attachment, ClaimLineState, ClaimState, ExpenseClaim, ExpenseLine, Job, JobState,
 )
 from backend.jobs.views import load_job
 from backend.ledger import chart
-from backend.ledger.models import VoucherKind
+from backend.ledger.models import Voucher, VoucherKind
 from backend.ledger.posting import Line, post_voucher
 from backend.notifications.outbox import notify
 from backend.references import assign_number, normalise, parse
@@ -97,8 +100,6 @@ def _amount(value, limit: Decimal, field: str = "amount") -> Decimal:
 
 
 def _advance_view(s: Session, a: Advance) -> AdvanceView:
-    from backend.ledger.models import Voucher
-
     job = s.get(Job, a.job_id)
     voucher = s.get(Voucher, a.voucher_id) if a.voucher_id else None
     return AdvanceView(a.id, job.number, a.technician_id, a.amount, a.purpose, a.state, voucher.number if voucher else None)
@@ -140,9 +141,15 @@ def _load_advance(s: Session, advance_id: int) -> tuple[Advance, Job]:
     adv = s.scalar(select(Advance).where(Advance.id == advance_id).with_for_update())
     if adv is None:
         raise not_found("advance", advance_id)
-    if adv.state != AdvanceState.REQUESTED:
+    if not can_decide_advance(adv):
         raise DomainError(ErrorCode.ALREADY_DONE, f"advance {advance_id} was already {adv.state}")
     return adv, s.get(Job, adv.job_id)
+
+
+def _decide_advance(s: Session, adv: Advance, job: Job, target: AdvanceState, actor: Actor,
+                    note: str | None = None) -> None:
+    move(s, ADVANCE_MOVES, adv, target, actor, entity_type="advance", request_id=job.request_id, note=note)
+    adv.decided_by = actor.user_id
 
 
 def sanction_advance(uow: UnitOfWork, actor: Actor, *, advance_id: int) -> AdvanceView:
@@ -157,7 +164,8 @@ def sanction_advance(uow: UnitOfWork, actor: Actor, *, advance_id: int) -> Advan
                    Line(chart.CASH, credit=adv.amount)],
             actor=actor, source_type="advance", source_id=adv.id,
         )
-        adv.state, adv.decided_by, adv.voucher_id = AdvanceState.SANCTIONED, actor.user_id, voucher.id
+        _decide_advance(s, adv, job, AdvanceState.SANCTIONED, actor)
+        adv.voucher_id = voucher.id
         notify(s, event="advance_sanctioned", subject_type="job", subject_id=job.id, user_id=adv.technician_id,
                job=job.number, amount=str(adv.amount))
         return _advance_view(s, adv)
@@ -172,7 +180,7 @@ def reject_advance(uow: UnitOfWork, actor: Actor, *, advance_id: int, reason: st
         adv, job = _load_advance(s, advance_id)
         move(s, JOB_MOVES, job, JobState.CONFIRMED, actor, entity_type="job", request_id=job.request_id,
              note=f"advance refused: {reason[:200]}")
-        adv.state, adv.decided_by = AdvanceState.REJECTED, actor.user_id
+        _decide_advance(s, adv, job, AdvanceState.REJECTED, actor, note=reason[:200])
         notify(s, event="advance_rejected", subject_type="job", subject_id=job.id, user_id=adv.technician_id,
                job=job.number, reason=reason[:200])
         return _advance_view(s, adv)
@@ -243,8 +251,6 @@ def attachment_path(upload_dir: Path, sha256: str) -> Path:
 # --- B8 expense claims, passed line by line by the manager ---------------------
 
 def _claim_view(s: Session, c: ExpenseClaim) -> ClaimView:
-    from backend.ledger.models import Voucher
-
     lines = [ClaimLineView(l.id, l.category, l.description, l.amount, l.attachment_id, l.state, l.reason)
              for l in s.scalars(select(ExpenseLine).where(ExpenseLine.claim_id == c.id).order_by(ExpenseLine.id))]
     passed = money(sum((l.amount for l in lines if l.state == ClaimLineState.PASSED), Decimal(0)))
@@ -311,14 +317,8 @@ def get_expense_claim(uow: UnitOfWork, actor: Actor, *, claim_ref: str) -> Claim
 
 
 def list_expense_claims(uow: UnitOfWork, actor: Actor, *, state: str | None = None) -> list[ClaimView]:
+    q = newest_visible(ExpenseClaim, actor, state=state, technician=ExpenseClaim.technician_id)
     with uow() as s:
-        q = select(ExpenseClaim).order_by(ExpenseClaim.id.desc()).limit(500)
-        if actor.role == Role.TECHNICIAN:
-            q = q.where(ExpenseClaim.technician_id == actor.user_id)
-        else:
-            require_role(actor, *STAFF)
-        if state:
-            q = q.where(ExpenseClaim.state == state)
         return [_claim_view(s, c) for c in s.scalars(q)]
 
 
@@ -334,10 +334,12 @@ def decide_expense_line(
         line = s.scalar(select(ExpenseLine).where(ExpenseLine.id == line_id).with_for_update())
         if line is None:
             raise not_found("expense line", line_id)
-        if line.state != ClaimLineState.PENDING:
+        if not can_decide_bill(line):
             raise DomainError(ErrorCode.ALREADY_DONE, f"this bill was already {line.state}")
         claim = s.get(ExpenseClaim, line.claim_id)
-        line.state = ClaimLineState.PASSED if passed else ClaimLineState.REJECTED
+        move(s, CLAIM_LINE_MOVES, line, ClaimLineState.PASSED if passed else ClaimLineState.REJECTED, actor,
+             entity_type="expense_line", request_id=s.get(Job, claim.job_id).request_id,
+             note=(reason or "").strip()[:200] or None)
         line.decided_by, line.reason = actor.user_id, (reason or None)
         s.flush()
         states = set(s.scalars(select(ExpenseLine.state).where(ExpenseLine.claim_id == claim.id)))
@@ -350,7 +352,8 @@ def _close_claim(s: Session, actor: Actor, claim: ExpenseClaim, states: set[str]
     job = s.get(Job, claim.job_id)
     total = money(sum(s.scalars(select(ExpenseLine.amount).where(
         ExpenseLine.claim_id == claim.id, ExpenseLine.state == ClaimLineState.PASSED)), Decimal(0)))
-    new_state = "passed" if states == {ClaimLineState.PASSED} else ("rejected" if total == 0 else "part_passed")
+    new_state = (ClaimState.PASSED if states == {ClaimLineState.PASSED}
+                 else ClaimState.REJECTED if total == 0 else ClaimState.PART_PASSED)
     if total > 0:
         voucher = post_voucher(
             s, kind=VoucherKind.EXPENSE, on=date.today(), narration=f"Expenses {claim.number} for {job.number}",
@@ -359,9 +362,8 @@ def _close_claim(s: Session, actor: Actor, claim: ExpenseClaim, states: set[str]
             actor=actor, source_type="expense_claim", source_id=claim.id,
         )
         claim.voucher_id = voucher.id
-    record(s, entity_type="expense_claim", entity_id=claim.id, request_id=job.request_id, from_state=claim.state,
-           to_state=new_state, actor=actor, note=f"passed {total}")
-    claim.state = new_state
+    move(s, CLAIM_MOVES, claim, new_state, actor, entity_type="expense_claim", request_id=job.request_id,
+         note=f"passed {total}")
     notify(s, event="expense_claim_decided", subject_type="expense_claim", subject_id=claim.id,
            user_id=claim.technician_id, claim=claim.number, passed=str(total))
 
@@ -387,8 +389,6 @@ def pay_technician(
                                  amount=amount, direction=direction)
         if once.replay is not None:
             return SettlementView(once.replay, created=False)
-        from backend.identity.models import User
-
         tech = s.get(User, technician_id)
         if tech is None or tech.role != Role.TECHNICIAN:
             raise not_found("technician", technician_id)

@@ -120,6 +120,13 @@ class ClaimLineState(StrEnum):
     REJECTED = "rejected"
 
 
+class ClaimState(StrEnum):
+    SUBMITTED = "submitted"
+    PASSED = "passed"
+    PART_PASSED = "part_passed"
+    REJECTED = "rejected"
+
+
 class ExpenseClaim(Base):
     __tablename__ = "expense_claims"
 

@@ -19,11 +19,11 @@ from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move, record
 from backend.identity.actor import STAFF, Actor, require_role, require_technician_of
 from backend.identity.models import Role, User
-from backend.jobs.lifecycle import ACTIVE, BOOKED, JOB_MOVES
+from backend.jobs.lifecycle import ACTIVE, BOOKED, ESTIMATE_MOVES, JOB_MOVES, can_answer_estimate
 from backend.jobs.models import EstimateState, Feedback, Job, JobPart, JobState
 from backend.jobs.views import JobView, job_view, load_job
 from backend.notifications.outbox import notify
-from backend.references import normalise
+from backend.references import assign_number, normalise
 
 VISIT_CHARGE = "VISIT"
 MAX_QTY = Decimal("1000")
@@ -71,6 +71,24 @@ def list_technician_jobs(uow: UnitOfWork, actor: Actor, *, day: date | None = No
     return [j for j in list_jobs(uow, actor, day=day or date.today()) if j.state in ACTIVE]
 
 
+# --- a new job (A2, C7, D2) --------------------------------------------------
+
+def open_job(
+    s: Session, actor: Actor, *, customer_id: int, problem: str, request_id: int | None = None,
+    site_id: int | None = None, item_id: int | None = None, contract_id: int | None = None,
+    order_id: int | None = None, covers_labour: bool = False, covers_parts: bool = False, note: str | None = None,
+) -> Job:
+    """A job in ``new`` inside the caller's transaction: numbered, its first history row."""
+    job = Job(request_id=request_id, customer_id=customer_id, site_id=site_id, item_id=item_id,
+              contract_id=contract_id, order_id=order_id, covers_labour=covers_labour, covers_parts=covers_parts,
+              problem=problem, state=JobState.NEW)
+    s.add(job)
+    assign_number(s, job, "JB")
+    record(s, entity_type="job", entity_id=job.id, request_id=request_id, to_state=JobState.NEW, actor=actor,
+           note=note)
+    return job
+
+
 # --- B1 schedule, B2 confirm, B4 release -------------------------------------
 
 def _check_slot(s: Session, job: Job, technician_id: int, start: datetime, end: datetime) -> None:
@@ -95,17 +113,23 @@ def schedule_job(
     require_role(actor, *STAFF)
     with uow() as s:
         job = load_job(s, actor, job_ref, lock=True)
-        tech = s.get(User, technician_id)
-        if tech is None or tech.role != Role.TECHNICIAN or not tech.active:
-            raise not_found("technician", technician_id)
-        JOB_MOVES.check(job.state, JobState.SCHEDULED)
-        _check_slot(s, job, technician_id, start, end)
-        job.technician_id, job.scheduled_start, job.scheduled_end = technician_id, start, end
-        _move(s, job, JobState.SCHEDULED, actor, note=f"{tech.name} {start.isoformat()}")
-        _tell_customer(s, job, "appointment_confirmed", start=start.isoformat(), technician=tech.name)
-        notify(s, event="job_assigned", subject_type="job", subject_id=job.id, user_id=tech.id, job=job.number,
-               start=start.isoformat())
+        schedule(s, actor, job, technician_id=technician_id, start=start, end=end)
         return job_view(s, job)
+
+
+def schedule(s: Session, actor: Actor, job: Job, *, technician_id: int, start: datetime, end: datetime) -> None:
+    """B1 inside the caller's transaction (staff only)."""
+    require_role(actor, *STAFF)
+    tech = s.get(User, technician_id)
+    if tech is None or tech.role != Role.TECHNICIAN or not tech.active:
+        raise not_found("technician", technician_id)
+    JOB_MOVES.check(job.state, JobState.SCHEDULED)
+    _check_slot(s, job, technician_id, start, end)
+    job.technician_id, job.scheduled_start, job.scheduled_end = technician_id, start, end
+    _move(s, job, JobState.SCHEDULED, actor, note=f"{tech.name} {start.isoformat()}")
+    _tell_customer(s, job, "appointment_confirmed", start=start.isoformat(), technician=tech.name)
+    notify(s, event="job_assigned", subject_type="job", subject_id=job.id, user_id=tech.id, job=job.number,
+           start=start.isoformat())
 
 
 def reschedule_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, start: datetime, end: datetime) -> JobView:
@@ -173,24 +197,22 @@ def release_job(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
         return job_view(s, job)
 
 
-def cancel_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, reason: str) -> JobView:
+def cancel(s: Session, actor: Actor, *, job_ref: str, reason: str) -> Job:
+    """Cancel before work starts, inside the caller's transaction; the customer
+    and the technician are told. (A contract visit's carry-over is
+    ``backend.processes.job_outcomes``' business.)"""
     reason = (reason or "").strip()
     if not reason:
         raise invalid("say why the job is cancelled", field="reason")
-    with uow() as s:
-        job = load_job(s, actor, job_ref, lock=True)
-        if actor.role == Role.TECHNICIAN:
-            require_role(actor, Role.CUSTOMER, *STAFF)
-        _move(s, job, JobState.CANCELLED, actor, note=reason[:500])
-        _tell_customer(s, job, "job_cancelled", reason=reason[:200])
-        if job.contract_id:
-            from backend.coverage.visits import on_visit_job_cancelled
-
-            on_visit_job_cancelled(s, job, actor)
-        if job.technician_id:
-            notify(s, event="job_cancelled", subject_type="job", subject_id=job.id, user_id=job.technician_id,
-                   job=job.number)
-        return job_view(s, job)
+    job = load_job(s, actor, job_ref, lock=True)
+    if actor.role == Role.TECHNICIAN:
+        require_role(actor, Role.CUSTOMER, *STAFF)
+    _move(s, job, JobState.CANCELLED, actor, note=reason[:500])
+    _tell_customer(s, job, "job_cancelled", reason=reason[:200])
+    if job.technician_id:
+        notify(s, event="job_cancelled", subject_type="job", subject_id=job.id, user_id=job.technician_id,
+               job=job.number)
+    return job
 
 
 # --- B5 arrival, B6 parts and resolution ---------------------------------------
@@ -262,37 +284,29 @@ def billable_lines(s: Session, job: Job) -> list[LineInput]:
     return lines
 
 
-def resolve_job(
-    uow: UnitOfWork, actor: Actor, *, job_ref: str, service_notes: str, partly_done: bool = False,
-) -> JobView:
-    """B6: service done; what lies outside the cover becomes the estimate the
-    customer sees. A planned contract visit left ``partly_done`` carries over."""
+def resolution_notes(service_notes: str) -> str:
     notes = (service_notes or "").strip()
     if not notes or len(notes) > 4000:
         raise invalid("describe the service provided (1 to 4000 characters)", field="service_notes")
-    with uow() as s:
-        job = load_job(s, actor, job_ref, lock=True)
-        require_technician_of(actor, job.technician_id)
-        _move(s, job, JobState.RESOLVED, actor)
-        job.service_notes, job.resolved_at = notes, utcnow()
-        _, _, total = totals(billable_lines(s, job))
-        job.estimate_amount = total
-        job.estimate_state = EstimateState.PENDING if total > 0 else EstimateState.NONE
-        _tell_customer(s, job, "job_resolved", estimate=str(total))
-        _after_resolution(s, job, actor, partly_done)
-        return job_view(s, job)
+    return notes
 
 
-def _after_resolution(s: Session, job: Job, actor: Actor, partly_done: bool) -> None:
-    """What a resolved job completes elsewhere: a contract visit (C7), a service order (D)."""
-    if job.contract_id:
-        from backend.coverage.visits import on_visit_job_resolved
-
-        on_visit_job_resolved(s, job, actor, partly_done=partly_done)
-    if job.order_id:
-        from backend.orders.service import on_order_job_resolved
-
-        on_order_job_resolved(s, job, actor)
+def resolve(s: Session, actor: Actor, *, job_ref: str, service_notes: str) -> Job:
+    """B6 inside the caller's transaction: service done; what lies outside the
+    cover becomes the estimate the customer sees. (What a resolved job
+    completes elsewhere is ``backend.processes.job_outcomes``' business.)"""
+    notes = resolution_notes(service_notes)
+    job = load_job(s, actor, job_ref, lock=True)
+    require_technician_of(actor, job.technician_id)
+    _move(s, job, JobState.RESOLVED, actor)
+    job.service_notes, job.resolved_at = notes, utcnow()
+    _, _, total = totals(billable_lines(s, job))
+    job.estimate_amount = total
+    if total > 0:
+        move(s, ESTIMATE_MOVES, job, EstimateState.PENDING, actor, entity_type="estimate",
+             request_id=job.request_id, attr="estimate_state")
+    _tell_customer(s, job, "job_resolved", estimate=str(total))
+    return job
 
 
 # --- B7 estimate and feedback (customer) ---------------------------------------
@@ -301,12 +315,11 @@ def _answer_estimate(uow: UnitOfWork, actor: Actor, job_ref: str, answer: Estima
     with uow() as s:
         job = load_job(s, actor, job_ref, lock=True)
         require_role(actor, Role.CUSTOMER, *STAFF)
-        if job.estimate_state != EstimateState.PENDING:
+        if not can_answer_estimate(job):
             raise DomainError(ErrorCode.ILLEGAL_TRANSITION, f"there is no estimate waiting for an answer on {job.number}",
                               current=job.estimate_state)
-        record(s, entity_type="estimate", entity_id=job.id, request_id=job.request_id,
-               from_state=job.estimate_state, to_state=answer, actor=actor)
-        job.estimate_state = answer
+        move(s, ESTIMATE_MOVES, job, answer, actor, entity_type="estimate", request_id=job.request_id,
+             attr="estimate_state")
         return job_view(s, job)
 
 
@@ -390,8 +403,8 @@ def stock_of(uow: UnitOfWork, *, sku: str) -> Decimal:
 
 
 __all__ = [
-    "get_job", "list_jobs", "list_technician_jobs", "schedule_job", "reschedule_job", "confirm_job",
-    "release_job", "cancel_job", "report_arrival", "add_parts_used", "resolve_job", "accept_estimate",
+    "get_job", "list_jobs", "list_technician_jobs", "open_job", "schedule_job", "schedule", "reschedule_job",
+    "confirm_job", "release_job", "cancel", "report_arrival", "add_parts_used", "resolve", "accept_estimate",
     "reject_estimate", "give_feedback", "bill_job", "close_job", "settle_job", "billable_lines", "stock_of",
     # B3 and B8, re-exported so that callers find every job use case here:
     "request_advance", "sanction_advance", "reject_advance", "store_attachment", "submit_expense_claim",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from backend.billing.models import Invoice, Receipt
 from backend.db import money
 from backend.errors import DomainError, ErrorCode, invalid
 from backend.identity.actor import Actor
@@ -24,6 +24,15 @@ from backend.ledger.models import (
 from backend.references import assign_number
 
 ZERO = Decimal("0.00")
+
+
+class Receivable(Protocol):
+    """The invoice a voucher raises or settles, as the ledger needs it (billing's
+    ``Invoice`` row is one): the ledger keeps its balance without knowing billing."""
+
+    id: int
+    customer_id: int
+    due_on: date
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,11 @@ def post_voucher(
     actor: Actor,
     source_type: str | None = None,
     source_id: int | None = None,
+    invoice: Receivable | None = None,
 ) -> Voucher:
+    """Post balanced lines. ``invoice``: the invoice this voucher raises (a sales
+    or contract invoice) or settles (a receipt); its customer's receivable
+    lines are tied to it and its balance row moves with them."""
     lines = [Line(l.account, money(l.debit), money(l.credit), l.party_type, l.party_id, l.invoice_id) for l in lines]
     lines = [l for l in lines if l.debit or l.credit]
     debit = sum((l.debit for l in lines), ZERO)
@@ -56,13 +69,12 @@ def post_voucher(
                           debit=str(debit), credit=str(credit))
     if any(l.invoice_id is not None and not _receivable(l) for l in lines):
         raise invalid("only a customer's receivable line is tied to an invoice", field="invoice_id")
-    source_invoice = _invoice_of_source(s, source_type, source_id)
+    source_invoice = invoice.id if invoice is not None else None
     if any(l.invoice_id is not None and l.invoice_id != source_invoice for l in lines):
         raise invalid("a receivable line is tied to another invoice than the voucher's source", field="invoice_id")
     lines = [replace(l, invoice_id=source_invoice) if _receivable(l) else l for l in lines]
     tied = [l for l in lines if l.invoice_id is not None]
-    invoice = s.get(Invoice, source_invoice) if tied else None
-    if tied and (invoice is None or any(l.party_id != invoice.customer_id for l in tied)):
+    if tied and any(l.party_id != invoice.customer_id for l in tied):
         raise invalid("a receivable line is for the customer of the voucher's invoice", field="party_id")
     accounts = {a.code: a.id for a in s.scalars(select(Account).where(Account.code.in_({l.account for l in lines})))}
     voucher = Voucher(kind=str(kind), on=on, narration=narration[:240], source_type=source_type,
@@ -74,7 +86,7 @@ def post_voucher(
             raise DomainError(ErrorCode.NOT_FOUND, f"account {l.account} is not in the chart")
         s.add(LedgerEntry(voucher_id=voucher.id, account_id=accounts[l.account], party_type=l.party_type,
                           party_id=l.party_id, on=on, debit=l.debit, credit=l.credit, invoice_id=l.invoice_id))
-    if invoice is not None:
+    if tied:
         _move_balance(s, invoice, sum((l.debit - l.credit for l in tied), ZERO), on)
     return voucher
 
@@ -83,19 +95,7 @@ def _receivable(line: Line) -> bool:
     return line.account == RECEIVABLE and line.party_type == "customer"
 
 
-def _invoice_of_source(s: Session, source_type: str | None, source_id: int | None) -> int | None:
-    """The invoice a voucher's receivable line raises or settles: its own
-    source (sales and contract invoices), or the invoice of the receipt."""
-    if source_id is None:
-        return None
-    if source_type == "invoice":
-        return source_id
-    if source_type == "receipt":
-        return s.scalar(select(Receipt.invoice_id).where(Receipt.id == source_id))
-    return None
-
-
-def _move_balance(s: Session, invoice: Invoice, delta: Decimal, on: date) -> None:
+def _move_balance(s: Session, invoice: Receivable, delta: Decimal, on: date) -> None:
     """Keep the invoice's balance row: one atomic UPDATE (the row lock orders
     concurrent postings), or the first row when the invoice is issued."""
     done = s.execute(

@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Date, and_, func, literal, select
 
-from backend.billing.models import Invoice
 from backend.db import CENT, UnitOfWork, money
 from backend.errors import invalid
 from backend.identity.actor import STAFF, Actor, require_customer_access, require_role
@@ -135,8 +134,8 @@ def outstanding(
                 .group_by(LedgerEntry.invoice_id)
             ).subquery()
             rows = s.connection().execute(
-                select(literal(party_id), per_invoice.c.due, Invoice.due_on)
-                .join(Invoice, Invoice.id == per_invoice.c.invoice_id, isouter=True)
+                select(literal(party_id), per_invoice.c.due, InvoiceBalance.due_on)
+                .join(InvoiceBalance, InvoiceBalance.invoice_id == per_invoice.c.invoice_id, isouter=True)
             ).all()
         else:
             bal = InvoiceBalance

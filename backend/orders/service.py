@@ -4,7 +4,6 @@ planned job (process B) delivers it, done, paid."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -19,8 +18,9 @@ from backend.db import UnitOfWork
 from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move, record
 from backend.identity.actor import STAFF, Actor, require_role
+from backend.identity.scope import newest_visible
 from backend.identity.models import Role
-from backend.jobs.models import Job, JobState
+from backend.jobs.models import Job
 from backend.lifecycle import Lifecycle
 from backend.notifications.outbox import notify
 from backend.orders.models import OrderLine, OrderState as S, ServiceOrder
@@ -154,23 +154,11 @@ def invoice_service_order(uow: UnitOfWork, actor: Actor, *, order_ref: str) -> O
         return order_view(s, o)
 
 
-def plan_service_order(uow: UnitOfWork, actor: Actor, *, order_ref: str, technician_id: int,
-                       start: datetime, end: datetime) -> OrderView:
-    """D2: the delivery plan — a job for the order, scheduled as in B1."""
+def mark_planned(s: Session, actor: Actor, o: ServiceOrder) -> None:
+    """D2 inside the caller's transaction: the order's delivery is planned
+    (its job is ``backend.processes.service_orders``' business)."""
     require_role(actor, *STAFF)
-    from backend.jobs import service as jobs
-
-    with uow() as s:
-        o = load_order(s, actor, order_ref, lock=True)
-        _move(s, o, S.PLANNED, actor)
-        job = Job(customer_id=o.customer_id, site_id=o.site_id, item_id=o.item_id, order_id=o.id,
-                  request_id=o.request_id, problem=o.description, state=JobState.NEW)
-        s.add(job)
-        job_ref = assign_number(s, job, "JB")
-        record(s, entity_type="job", entity_id=job.id, request_id=o.request_id, to_state=JobState.NEW, actor=actor,
-               note=f"for {o.number}")
-    jobs.schedule_job(uow, actor, job_ref=job_ref, technician_id=technician_id, start=start, end=end)
-    return get_service_order(uow, actor, order_ref=order_ref)
+    _move(s, o, S.PLANNED, actor)
 
 
 def get_service_order(uow: UnitOfWork, actor: Actor, *, order_ref: str) -> OrderView:
@@ -179,14 +167,8 @@ def get_service_order(uow: UnitOfWork, actor: Actor, *, order_ref: str) -> Order
 
 
 def list_service_orders(uow: UnitOfWork, actor: Actor, *, state: str | None = None) -> list[OrderView]:
+    q = newest_visible(ServiceOrder, actor, state=state, customer=ServiceOrder.customer_id)
     with uow() as s:
-        q = select(ServiceOrder).order_by(ServiceOrder.id.desc()).limit(500)
-        if actor.role == Role.CUSTOMER:
-            q = q.where(ServiceOrder.customer_id == actor.customer_id)
-        else:
-            require_role(actor, *STAFF)
-        if state:
-            q = q.where(ServiceOrder.state == state)
         return [order_view(s, o) for o in s.scalars(q)]
 
 

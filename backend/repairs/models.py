@@ -47,6 +47,12 @@ class RepairOrder(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RepairEstimateState(StrEnum):
+    SENT = "sent"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
 class RepairEstimate(Base):
     """Each estimate or revised estimate, with the customer's answer."""
 

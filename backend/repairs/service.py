@@ -20,12 +20,15 @@ from backend.db import UnitOfWork, utcnow
 from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move, record
 from backend.identity.actor import STAFF, Actor, require_role, require_technician_of
+from backend.identity.scope import newest_visible
 from backend.identity.models import Role, User
-from backend.intake.entitlement import find_cover
+from backend.coverage.entitlement import find_cover
 from backend.lifecycle import Lifecycle
 from backend.notifications.outbox import notify
 from backend.references import assign_number, normalise, parse
-from backend.repairs.models import RepairEstimate, RepairEstimateLine, RepairOrder, RepairPart, RepairState as S
+from backend.repairs.models import (
+    RepairEstimate, RepairEstimateLine, RepairEstimateState as E, RepairOrder, RepairPart, RepairState as S,
+)
 
 REPAIR_MOVES = Lifecycle("repair", {
     S.RECEIVED: {S.ESTIMATING},
@@ -37,6 +40,10 @@ REPAIR_MOVES = Lifecycle("repair", {
     S.REPAIRED: {S.INVOICED},
     S.INVOICED: {S.DELIVERED},
     S.DELIVERED: {S.CLOSED},
+})
+# Each estimate (and each revision) the customer answers once.
+ESTIMATE_MOVES = Lifecycle("repair estimate", {
+    E.SENT: {E.APPROVED, E.DECLINED},
 })
 MAX_QTY = Decimal("100")
 
@@ -215,7 +222,9 @@ def _answer(uow: UnitOfWork, actor: Actor, ref: str, target: S) -> RepairView:
         _move(s, r, target, actor)
         est = s.scalar(select(RepairEstimate).where(RepairEstimate.repair_id == r.id)
                        .order_by(RepairEstimate.version.desc()).limit(1))
-        est.state, est.answered_at = str(target), utcnow()
+        move(s, ESTIMATE_MOVES, est, E.APPROVED if target == S.APPROVED else E.DECLINED, actor,
+             entity_type="repair_estimate", request_id=r.request_id, note=f"v{est.version}")
+        est.answered_at = utcnow()
         if target == S.APPROVED:
             notify(s, event="repair_confirmed", subject_type="repair", subject_id=r.id, user_id=r.technician_id,
                    repair=r.number)
@@ -346,14 +355,7 @@ def get_repair(uow: UnitOfWork, actor: Actor, *, repair_ref: str) -> RepairView:
 
 
 def list_repairs(uow: UnitOfWork, actor: Actor, *, state: str | None = None) -> list[RepairView]:
+    q = newest_visible(RepairOrder, actor, state=state, customer=RepairOrder.customer_id,
+                       technician=RepairOrder.technician_id)
     with uow() as s:
-        q = select(RepairOrder).order_by(RepairOrder.id.desc()).limit(500)
-        if actor.role == Role.CUSTOMER:
-            q = q.where(RepairOrder.customer_id == actor.customer_id)
-        elif actor.role == Role.TECHNICIAN:
-            q = q.where(RepairOrder.technician_id == actor.user_id)
-        else:
-            require_role(actor, *STAFF)
-        if state:
-            q = q.where(RepairOrder.state == state)
         return [repair_view(s, r) for r in s.scalars(q)]

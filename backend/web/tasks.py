@@ -19,14 +19,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from enum import StrEnum
+
 from aiohttp import web
 
 from backend.errors import DomainError
+from backend.lifecycle import Lifecycle
 
 log = logging.getLogger("backend.web.tasks")
 
 Report = Callable[[int, int], None]  # (done, total)
 INTERNAL_ERROR = "internal_error"  # the code the API gives an unexpected failure
+
+
+class TaskState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+# A task runs once and ends done or failed. It lives in this process's memory
+# only, so its moves leave no history row (the work it runs writes its own).
+TASK_MOVES = Lifecycle("portal task", {
+    TaskState.RUNNING: {TaskState.DONE, TaskState.FAILED},
+})
 
 
 @dataclass
@@ -36,7 +52,7 @@ class Task:
     label: str
     done: int = 0
     total: int = 0
-    state: str = "running"  # running | done | failed
+    state: str = TaskState.RUNNING
     result: Any = None
     error: dict[str, str] | None = None
     started: float = field(default_factory=time.monotonic)
@@ -44,11 +60,17 @@ class Task:
 
     @property
     def running(self) -> bool:
-        return self.state == "running"
+        return self.state == TaskState.RUNNING
+
+    def end(self, target: TaskState) -> None:
+        """The one writer of a task's state."""
+        TASK_MOVES.check(self.state, target)
+        self.finished = time.monotonic()
+        self.state = target
 
     @property
     def percent(self) -> int:
-        if self.state != "running":
+        if not self.running:
             return 100
         return int(100 * self.done / self.total) if self.total else 0
 
@@ -89,18 +111,16 @@ class Tasks:
 
         try:
             task.result = work(report)
-            task.state = "done"
+            task.end(TaskState.DONE)
         except DomainError as exc:
             task.error = {"code": str(exc.code), "message": exc.message}
-            task.state = "failed"
+            task.end(TaskState.FAILED)
         except Exception:
             incident = secrets.token_hex(4)
             log.exception("task %s (%s) failed; incident %s", task.id, task.label, incident)
             task.error = {"code": INTERNAL_ERROR, "message": f"the work failed (incident {incident}); "
                           "see the portal's log, then try again"}
-            task.state = "failed"
-        finally:
-            task.finished = time.monotonic()
+            task.end(TaskState.FAILED)
 
 
 TASKS = web.AppKey("portal_tasks", Tasks)

@@ -9,6 +9,7 @@ from backend.api.routes.common import CUSTOMER_AND_STAFF, INVOICE_REF, STAFF
 from backend.api.routing import Call, RouteTable
 from backend.api.schema import Date, Enum, Int, Money, Obj, Str
 from backend.billing import service as billing
+from backend.processes import payments
 
 routes = RouteTable("billing")
 
@@ -36,11 +37,11 @@ RECEIPT_BODY = Obj(
 
 @routes.post("/api/invoices/{invoice_ref}/receipts", "Record a payment; posts the receipt voucher (B12)",
              params=INVOICE_REF, body=RECEIPT_BODY, status=201, idempotent=True,
-             response=returns(billing.record_receipt), roles=STAFF,
+             response=returns(payments.record_receipt), roles=STAFF,
              description="With an Idempotency-Key header a retry returns the first receipt (200, created=false); "
                          "the same key with another amount or invoice is refused (409 idempotency_conflict).")
 async def record_receipt(call: Call) -> Any:
-    return await call(billing.record_receipt, invoice_ref=call.path["invoice_ref"], **call.body)
+    return await call(payments.record_receipt, invoice_ref=call.path["invoice_ref"], **call.body)
 
 
 @routes.post("/api/invoices/{invoice_ref}/follow-ups", "Record a collection follow-up (B11)", params=INVOICE_REF,

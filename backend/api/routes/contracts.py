@@ -9,8 +9,8 @@ from backend.api.routes.common import CUSTOMER_AND_STAFF, STAFF
 from backend.api.routing import Call, RouteTable
 from backend.api.schema import Arr, Date, Enum, Int, Money, Obj, Ref, Str
 from backend.coverage import service as contracts
-from backend.coverage import visits
 from backend.coverage.models import ContractState
+from backend.processes import contract_visits
 
 routes = RouteTable("contracts")
 REF = {"contract_ref": Ref("CT", description="A contract reference such as CT-000003")}
@@ -82,6 +82,6 @@ async def send_renewal_reminders(call: Call) -> Any:
 
 @routes.post("/api/contracts/visits/schedule", "C7: planned visits due soon become jobs (safe to repeat)",
              body=Obj(as_of=Date(nullable=True), horizon_days=Int(minimum=0, maximum=90, default=14)),
-             response=returns(visits.schedule_due_visits), roles=STAFF)
+             response=returns(contract_visits.schedule_due_visits), roles=STAFF)
 async def schedule_due_visits(call: Call) -> Any:
-    return await call(visits.schedule_due_visits, **call.body)
+    return await call(contract_visits.schedule_due_visits, **call.body)

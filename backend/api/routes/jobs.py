@@ -30,6 +30,7 @@ from backend.api.uploads import read_upload
 from backend.jobs import expenses
 from backend.jobs import service as jobs
 from backend.jobs.models import JobState
+from backend.processes import job_outcomes
 
 routes = RouteTable("jobs")
 TECH = ("technician",)
@@ -136,9 +137,9 @@ async def add_parts_used(call: Call) -> Any:
              params=REF, body=Obj(service_notes=Str(max_len=4000),
                                   partly_done=Bool(default=False, description="A contract visit left partly done "
                                                                               "carries over to a new visit")),
-             response=returns(jobs.resolve_job), roles=TECH)
+             response=returns(job_outcomes.resolve_job), roles=TECH)
 async def resolve_job(call: Call) -> Any:
-    return await call(jobs.resolve_job, job_ref=_job(call), **call.body)
+    return await call(job_outcomes.resolve_job, job_ref=_job(call), **call.body)
 
 
 @routes.post("/api/jobs/{job_ref}/estimate/accept", "B7: the customer accepts the extra-charge estimate",
@@ -226,6 +227,6 @@ async def close_job(call: Call) -> Any:
 
 
 @routes.post("/api/jobs/{job_ref}/cancel", "Cancel a job before work starts", params=REF,
-             body=Obj(reason=Str(max_len=500)), response=returns(jobs.cancel_job), roles=CUSTOMER_AND_STAFF)
+             body=Obj(reason=Str(max_len=500)), response=returns(job_outcomes.cancel_job), roles=CUSTOMER_AND_STAFF)
 async def cancel_job(call: Call) -> Any:
-    return await call(jobs.cancel_job, job_ref=_job(call), **call.body)
+    return await call(job_outcomes.cancel_job, job_ref=_job(call), **call.body)

@@ -10,6 +10,7 @@ from backend.api.routing import Call, RouteTable
 from backend.api.schema import Arr, DateTime, Enum, Int, Obj, Qty, Ref, Str
 from backend.orders import service as orders
 from backend.orders.models import OrderState
+from backend.processes import service_orders
 
 routes = RouteTable("orders")
 REF = {"order_ref": Ref("SO", description="A service order reference such as SO-000004")}
@@ -49,9 +50,9 @@ async def invoice_order(call: Call) -> Any:
 
 @routes.post("/api/orders/{order_ref}/plan", "D2: plan delivery — a job, scheduled with a technician", params=REF,
              body=Obj(technician_id=Int(), start=DateTime(), end=DateTime()),
-             response=returns(orders.plan_service_order), roles=STAFF)
+             response=returns(service_orders.plan_service_order), roles=STAFF)
 async def plan_order(call: Call) -> Any:
-    return await call(orders.plan_service_order, order_ref=_ref(call), **call.body)
+    return await call(service_orders.plan_service_order, order_ref=_ref(call), **call.body)
 
 
 @routes.post("/api/orders/{order_ref}/cancel", "Cancel an order not yet invoiced", params=REF,

@@ -19,6 +19,8 @@ from backend.jobs import expenses
 from backend.jobs import service as jobs
 from backend.jobs.lifecycle import JOB_MOVES
 from backend.jobs.models import JobState
+from backend.processes import job_outcomes
+from backend.processes import payments
 from backend.web.kit import (
     call,
     error_status,
@@ -146,7 +148,7 @@ async def _make_move(request: web.Request, actor: Actor, job, target: str, note:
         await call(request, jobs.close_job, actor, job_ref=ref, note=note)
         return f"{ref} closed."
     if target == "cancelled":
-        await call(request, jobs.cancel_job, actor, job_ref=ref, reason=note)
+        await call(request, job_outcomes.cancel_job, actor, job_ref=ref, reason=note)
         return f"{ref} cancelled."
     raise DomainError(ErrorCode.FORBIDDEN, f"an agent does not make this move: {MOVED_BY_OTHERS.get(target, target)}",
                       current=job.state, target=target)
@@ -318,7 +320,7 @@ async def receipt(request: web.Request, actor: Actor) -> web.Response:
     try:
         amount = parse_decimal(kept["amount"], "amount")
         on = parse_date(kept["received_on"], "received_on", required=False)
-        view = await call(request, billing.record_receipt, actor, invoice_ref=kept["invoice"].strip(), amount=amount,
+        view = await call(request, payments.record_receipt, actor, invoice_ref=kept["invoice"].strip(), amount=amount,
                           method=kept["method"], reference=kept["reference"].strip()[:80] or None, received_on=on,
                           idempotency_key=portal_key(kept["key"]))
     except DomainError as exc:

@@ -15,6 +15,7 @@ from backend.identity import service as identity
 from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.orders import service as orders
+from backend.processes import service_orders
 from backend.repairs import service as repairs
 from backend.web.kit import (
     call,
@@ -98,7 +99,7 @@ async def order_plan(request: web.Request, actor: Actor) -> web.Response:
     kept = {k: text(form, k) for k in ("technician_id", "day", "time", "hours")}
     try:
         start = parse_local(request, kept["day"], kept["time"], "start")
-        view = await call(request, orders.plan_service_order, actor, order_ref=ref,
+        view = await call(request, service_orders.plan_service_order, actor, order_ref=ref,
                           technician_id=parse_int(kept["technician_id"], "technician_id"), start=start,
                           end=start + timedelta(hours=parse_int(kept["hours"] or "2", "end")))
     except DomainError as exc:

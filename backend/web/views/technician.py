@@ -15,6 +15,7 @@ from backend.identity.models import Role
 from backend.intake import service as intake
 from backend.jobs import expenses
 from backend.jobs import service as jobs
+from backend.processes import job_outcomes
 from backend.web.kit import (
     SETTINGS,
     call,
@@ -118,7 +119,7 @@ async def resolve(request: web.Request, actor: Actor) -> web.Response:
     form = await form_of(request)
     kept = {"service_notes": text(form, "service_notes"), "partly_done": text(form, "partly_done")}
     try:
-        await call(request, jobs.resolve_job, actor, job_ref=ref, service_notes=kept["service_notes"],
+        await call(request, job_outcomes.resolve_job, actor, job_ref=ref, service_notes=kept["service_notes"],
                    partly_done=bool(kept["partly_done"]))
     except DomainError as exc:
         if exc.code == ErrorCode.NOT_FOUND:

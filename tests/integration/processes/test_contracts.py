@@ -12,11 +12,13 @@ from backend.billing import service as billing
 from backend.coverage import service as contracts
 from backend.coverage.lifecycle import CONTRACT_MOVES
 from backend.coverage.models import ContractState as S, PlannedVisit
-from backend.coverage.visits import schedule_due_visits
+from backend.processes.contract_visits import schedule_due_visits
 from backend.errors import DomainError, ErrorCode
 from backend.intake import service as intake
 from backend.jobs import service as jobs
 from backend.notifications.models import Notification
+from backend.processes import job_outcomes
+from backend.processes import payments
 from tests.factories import NOCOVER_SERIAL
 
 D = Decimal
@@ -65,7 +67,7 @@ def test_instalments_split_the_invoice_and_collections_follow_receipts(uow, worl
     with uow() as s:
         amounts = s.scalars(select(Instalment.amount).order_by(Instalment.seq)).all()
     assert amounts == [D("393.33"), D("393.33"), D("393.34")] and sum(amounts) == D("1180.00")
-    billing.record_receipt(uow, world.agent, invoice_ref=c.invoice_number, amount="1180", method="bank")
+    payments.record_receipt(uow, world.agent, invoice_ref=c.invoice_number, amount="1180", method="bank")
     assert billing.get_invoice(uow, world.agent, invoice_ref=c.invoice_number).state == "paid"
 
 
@@ -84,7 +86,7 @@ def test_planned_visits_become_jobs_and_a_partly_done_visit_carries_over(uow, wo
     jobs.confirm_job(uow, world.tech, job_ref=job_ref)
     jobs.release_job(uow, world.agent, job_ref=job_ref)
     jobs.report_arrival(uow, world.tech, job_ref=job_ref)
-    jobs.resolve_job(uow, world.tech, job_ref=job_ref, service_notes="Half the units serviced", partly_done=True)
+    job_outcomes.resolve_job(uow, world.tech, job_ref=job_ref, service_notes="Half the units serviced", partly_done=True)
     with uow() as s:
         states = sorted(s.scalars(select(PlannedVisit.state)).all())
         carried = s.scalar(select(func.count(PlannedVisit.id)).where(PlannedVisit.carried_from_id.is_not(None)))

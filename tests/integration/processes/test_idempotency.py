@@ -25,6 +25,7 @@ from backend.ledger.models import Voucher
 from backend.notifications.models import Notification
 from backend.orders import service as orders
 from backend.orders.models import ServiceOrder
+from backend.processes import job_outcomes
 from backend.repairs import service as repairs
 from backend.repairs.models import RepairOrder, RepairPart
 from tests.factories import NOCOVER_SERIAL, PUMP
@@ -118,7 +119,7 @@ def test_a_refused_call_leaves_its_key_free_for_the_retry_that_succeeds(uow, wor
 def test_a_retry_after_the_job_moved_on_still_answers_with_the_first_result(uow, world):
     ref = job_in_progress(uow, world)
     jobs.add_parts_used(uow, world.tech, job_ref=ref, part_sku=PUMP[0], qty=1, idempotency_key="late")
-    jobs.resolve_job(uow, world.tech, job_ref=ref, service_notes="done")
+    job_outcomes.resolve_job(uow, world.tech, job_ref=ref, service_notes="done")
     again = jobs.add_parts_used(uow, world.tech, job_ref=ref, part_sku=PUMP[0], qty=1, idempotency_key="late")
     assert (again.created, again.state, len(again.parts)) == (False, "resolved", 1)
 

@@ -12,6 +12,9 @@ from backend.intake import service as intake
 from backend.jobs import service as jobs
 from backend.orders import service as orders
 from backend.orders.service import ORDER_MOVES
+from backend.processes import job_outcomes
+from backend.processes import payments
+from backend.processes import service_orders
 from backend.repairs import service as repairs
 from backend.repairs.service import REPAIR_MOVES
 from backend.repairs.models import RepairState as R
@@ -35,16 +38,16 @@ def test_order_invoiced_up_front_planned_done_paid(uow, world):
     o = orders.invoice_service_order(uow, world.agent, order_ref=o.number)
     inv = billing.get_invoice(uow, world.alice, invoice_ref=o.invoice_number)
     assert inv.total == D("1180.00")  # 2 x 500 + 18%
-    billing.record_receipt(uow, world.agent, invoice_ref=inv.number, amount="1180", method="card")
+    payments.record_receipt(uow, world.agent, invoice_ref=inv.number, amount="1180", method="card")
     start, end = world.next_slot()
-    o = orders.plan_service_order(uow, world.agent, order_ref=o.number, technician_id=world.tech.user_id,
+    o = service_orders.plan_service_order(uow, world.agent, order_ref=o.number, technician_id=world.tech.user_id,
                                   start=start, end=end)
     assert o.state == "planned" and o.job_number
     jobs.confirm_job(uow, world.tech, job_ref=o.job_number)
     jobs.release_job(uow, world.agent, job_ref=o.job_number)
     jobs.report_arrival(uow, world.tech, job_ref=o.job_number)
     jobs.add_parts_used(uow, world.tech, job_ref=o.job_number, part_sku=PUMP[0], qty=1)
-    job = jobs.resolve_job(uow, world.tech, job_ref=o.job_number, service_notes="Installed; replaced a pump")
+    job = job_outcomes.resolve_job(uow, world.tech, job_ref=o.job_number, service_notes="Installed; replaced a pump")
     assert job.estimate_amount == D("1180.00")  # only the extra part: labour was paid with the order
     assert orders.get_service_order(uow, world.alice, order_ref=o.number).state == "paid"
 
@@ -52,7 +55,7 @@ def test_order_invoiced_up_front_planned_done_paid(uow, world):
 def test_order_from_intake_and_forbidden_moves(uow, world):
     req = intake.raise_request(uow, world.alice, want="order", problem="Deep clean of my AC")
     ref = req.order_number
-    assert code_of(orders.plan_service_order, uow, world.agent, order_ref=ref, technician_id=world.tech.user_id,
+    assert code_of(service_orders.plan_service_order, uow, world.agent, order_ref=ref, technician_id=world.tech.user_id,
                    start=world.slot()[0], end=world.slot()[1]) == ErrorCode.ILLEGAL_TRANSITION
     orders.invoice_service_order(uow, world.agent, order_ref=ref)
     assert code_of(orders.invoice_service_order, uow, world.agent, order_ref=ref) == ErrorCode.ILLEGAL_TRANSITION
@@ -94,7 +97,7 @@ def test_repair_from_receipt_to_closed_with_a_revised_estimate(uow, world):
     inv = billing.get_invoice(uow, world.alice, invoice_ref=r.invoice_number)
     assert inv.total == D("2950.00") == r.estimates[-1].total  # (2 x 1000 + 500) x 1.18
     assert repairs.deliver_repair(uow, world.agent, repair_ref=r.number).state == R.DELIVERED
-    billing.record_receipt(uow, world.agent, invoice_ref=inv.number, amount="2950", method="cash")
+    payments.record_receipt(uow, world.agent, invoice_ref=inv.number, amount="2950", method="cash")
     assert repairs.get_repair(uow, world.alice, repair_ref=r.number).state == R.CLOSED
     assert jobs.stock_of(uow, sku=PUMP[0]) == PUMP[3] - 2
 

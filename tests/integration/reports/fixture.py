@@ -271,7 +271,7 @@ def _receipt(s, actor, inv: Invoice, amount: Decimal, method: str, on: date) -> 
     v = post_voucher(s, kind=VoucherKind.RECEIPT, on=on, narration=f"Receipt {r.number}",
                      lines=[Line(chart.CASH if method == "cash" else chart.BANK, debit=amount),
                             Line(chart.RECEIVABLE, credit=amount, party_type="customer", party_id=inv.customer_id)],
-                     actor=actor, source_type="receipt", source_id=r.id)
+                     actor=actor, source_type="receipt", source_id=r.id, invoice=inv)
     r.voucher_id = v.id
     if amount == inv.total:
         inv.state = "paid"

@@ -19,6 +19,7 @@ from backend.identity.models import Role, User
 from backend.intake import service as intake
 from backend.jobs import service as jobs
 from backend.jobs.models import ExpenseClaim, ExpenseLine, Feedback, Job
+from backend.processes import payments
 from backend.reports import facts
 from backend.reports.models import JobFact, Watermark
 from backend.reports.technicians import scoreboard
@@ -72,7 +73,7 @@ def test_refresh_keeps_the_facts_equal_to_a_rebuild(world):
         done.append("claim")
     for inv in open_inv:
         view = billing.get_invoice(uow, agent, invoice_ref=inv.number)
-        billing.record_receipt(uow, agent, invoice_ref=inv.number, amount=view.outstanding, method="upi")
+        payments.record_receipt(uow, agent, invoice_ref=inv.number, amount=view.outstanding, method="upi")
         done.append("receipt")
     for job, serial in recent:
         intake.raise_request(uow, Actor(Role.CUSTOMER, None, job.customer_id, "c", "chat"), want="service",

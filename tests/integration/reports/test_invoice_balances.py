@@ -18,7 +18,6 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import and_, func, select, text
 
-from backend.billing import service as billing
 from backend.billing.invoicing import LineInput, issue_invoice
 from backend.billing.models import Invoice, Receipt
 from backend.db import UnitOfWork, make_engine, make_session_factory
@@ -36,6 +35,7 @@ from backend.ledger.models import (
 )
 from backend.ledger.posting import Line, post_voucher
 from backend.migrate import upgrade
+from backend.processes import payments
 from backend.reports import money as money_reports
 from tests.factories import build_world
 
@@ -119,7 +119,7 @@ def test_per_invoice_balances_and_ageing_equal_a_full_recomputation(any_uow):
     b2 = _issue(any_uow, w.agent, bob, DAY0 + timedelta(days=40), "10")         # 11.80
 
     def pay(ref, amount, day):
-        billing.record_receipt(any_uow, w.agent, invoice_ref=ref, amount=amount, method="bank",
+        payments.record_receipt(any_uow, w.agent, invoice_ref=ref, amount=amount, method="bank",
                                received_on=DAY0 + timedelta(days=day))
 
     pay(a1, "500", 30)
@@ -190,7 +190,7 @@ def test_posting_refuses_an_invoice_on_another_line_or_another_invoice(any_uow):
             s.add(r)
             s.flush()
             post_voucher(s, kind=VoucherKind.RECEIPT, on=DAY0, narration="x", actor=w.agent,
-                         source_type="receipt", source_id=r.id,
+                         source_type="receipt", source_id=r.id, invoice=inv,
                          lines=[Line(chart.CASH, debit=D(1)),
                                 Line(chart.RECEIVABLE, credit=D(1), party_type="customer", party_id=inv.customer_id,
                                      invoice_id=inv.id + 1000)])

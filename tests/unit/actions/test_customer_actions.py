@@ -10,6 +10,7 @@ from actions import customer
 from backend.intake.models import ServiceRequest
 from backend.jobs import service as jobs
 from backend.jobs.models import JobState as S
+from backend.jobs.slots import VISIT_WINDOW
 from tests.factories import AMC_SERIAL, BOB_SERIAL, CMC_SERIAL, NOCOVER_SERIAL, WARRANTY_SERIAL
 from tests.unit.actions.helpers import make_tracker, responses, run, said, slot_events
 from tests.unit.core.flows import drive_to, new_job, step
@@ -115,7 +116,8 @@ def test_reschedule_moves_the_visit(world, uow):
     events, out = run(customer.ActionRescheduleAppointment(), tracker)
     assert said(out, "utter_appointment_rescheduled")["visit_at"].endswith("03:00 PM")
     assert slot_events(events)["preferred_slot"] is None
-    assert jobs.get_job(uow, world.alice, job_ref=ref).state == S.SCHEDULED
+    job = jobs.get_job(uow, world.alice, job_ref=ref)
+    assert job.state == S.SCHEDULED and job.scheduled_end - job.scheduled_start == VISIT_WINDOW
 
 
 def test_booking_a_job_with_no_visit_yet_offers_a_person(world, uow):

@@ -8,6 +8,8 @@ from backend.intake import service as intake
 from backend.jobs import service as jobs
 from backend.billing import service as billing
 from backend.jobs.models import JobState as S
+from backend.processes import job_outcomes
+from backend.processes import payments
 from tests.factories import NOCOVER_SERIAL, PUMP, World
 
 PATH = [S.NEW, S.SCHEDULED, S.CONFIRMED, S.ADVANCE_REQUESTED, S.ADVANCE_SANCTIONED, S.RELEASED,
@@ -39,7 +41,7 @@ def step(uow, w: World, ref: str, target: S):
         return jobs.report_arrival(uow, w.tech, job_ref=ref)
     if target == S.RESOLVED:
         jobs.add_parts_used(uow, w.tech, job_ref=ref, part_sku=PUMP[0], qty=Decimal("1"))
-        return jobs.resolve_job(uow, w.tech, job_ref=ref, service_notes="Replaced the pump")
+        return job_outcomes.resolve_job(uow, w.tech, job_ref=ref, service_notes="Replaced the pump")
     if target == S.FEEDBACK:
         return jobs.give_feedback(uow, w.alice, job_ref=ref, rating=4, comment="Quick")
     if target == S.BILLED:
@@ -47,11 +49,11 @@ def step(uow, w: World, ref: str, target: S):
     if target == S.SETTLED:
         job = jobs.get_job(uow, w.agent, job_ref=ref)
         inv = billing.get_invoice(uow, w.agent, invoice_ref=job.invoice_number)
-        return billing.record_receipt(uow, w.agent, invoice_ref=inv.number, amount=inv.outstanding, method="bank")
+        return payments.record_receipt(uow, w.agent, invoice_ref=inv.number, amount=inv.outstanding, method="bank")
     if target == S.CLOSED:
         return jobs.close_job(uow, w.agent, job_ref=ref, note="waived")
     if target == S.CANCELLED:
-        return jobs.cancel_job(uow, w.agent, job_ref=ref, reason="customer withdrew")
+        return job_outcomes.cancel_job(uow, w.agent, job_ref=ref, reason="customer withdrew")
     raise AssertionError(target)
 
 

@@ -9,6 +9,7 @@ from backend.errors import DomainError, ErrorCode
 from backend.jobs import service as jobs
 from backend.jobs.models import JobState as S
 from backend.ledger import service as ledger
+from backend.processes import payments
 from tests.unit.core.flows import drive_to
 
 
@@ -50,7 +51,7 @@ def test_invoices_and_statements_are_private(uow, world):
     ref = drive_to(uow, world, S.BILLED)
     number = jobs.get_job(uow, world.alice, job_ref=ref).invoice_number
     assert refused(billing.get_invoice, uow, world.bob, invoice_ref=number) == ErrorCode.NOT_FOUND
-    assert refused(billing.record_receipt, uow, world.alice, invoice_ref=number, amount="1",
+    assert refused(payments.record_receipt, uow, world.alice, invoice_ref=number, amount="1",
                    method="cash") == ErrorCode.FORBIDDEN
     assert refused(ledger.party_statement, uow, world.bob, party_type="customer",
                    party_id=world.alice.customer_id) == ErrorCode.FORBIDDEN

@@ -17,6 +17,8 @@ from backend.errors import DomainError
 from backend.jobs import service as jobs
 from backend.jobs.expenses import list_advances
 from backend.ledger.models import LedgerEntry
+from backend.processes import job_outcomes
+from backend.processes import payments
 from tests.factories import AMC_SERIAL, BELT, CMC_SERIAL, NOCOVER_SERIAL, PUMP, build_world
 from tests.unit.core.flows import new_job
 
@@ -61,7 +63,7 @@ def apply(uow, w, refs, op, i, qty, amount):
         jobs.add_parts_used(uow, w.tech, job_ref=ref, part_sku=(PUMP, BELT)[qty % 2][0], qty=qty)
         seen.add("part")
     elif op == "resolve":
-        jobs.resolve_job(uow, w.tech, job_ref=ref, service_notes="done")
+        job_outcomes.resolve_job(uow, w.tech, job_ref=ref, service_notes="done")
     elif op == "feedback":
         jobs.give_feedback(uow, w.alice, job_ref=ref, rating=qty + 1)
     elif op == "accept":
@@ -77,7 +79,7 @@ def apply(uow, w, refs, op, i, qty, amount):
         if number:
             due = billing.get_invoice(uow, w.agent, invoice_ref=number).outstanding
             pay = min(amount, due) if qty != 3 else amount  # sometimes try to overpay
-            billing.record_receipt(uow, w.agent, invoice_ref=number, amount=pay, method="bank")
+            payments.record_receipt(uow, w.agent, invoice_ref=number, amount=pay, method="bank")
             seen.add("pay")
     elif op == "claim":
         jobs.submit_expense_claim(uow, w.tech, job_ref=ref,
@@ -87,7 +89,7 @@ def apply(uow, w, refs, op, i, qty, amount):
             for line in c.lines:
                 jobs.decide_expense_line(uow, w.manager, line_id=line.id, passed=qty != 2, reason="no bill")
     elif op == "cancel":
-        jobs.cancel_job(uow, w.agent, job_ref=ref, reason="withdrawn")
+        job_outcomes.cancel_job(uow, w.agent, job_ref=ref, reason="withdrawn")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

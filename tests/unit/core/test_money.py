@@ -16,6 +16,7 @@ from backend.jobs.expenses import list_advances, pay_technician
 from backend.jobs.models import JobState as S
 from backend.ledger import service as ledger
 from backend.ledger.models import LedgerEntry, Voucher
+from backend.processes import payments
 from tests.factories import AMC_SERIAL, CMC_SERIAL, PUMP
 from tests.unit.core.flows import drive_to
 
@@ -56,16 +57,16 @@ def test_a_rejected_estimate_blocks_billing_until_closed_with_a_waiver(uow, worl
 def test_part_payments_then_settlement_and_the_party_statement(uow, world):
     ref = drive_to(uow, world, S.BILLED)
     number = jobs.get_job(uow, world.agent, job_ref=ref).invoice_number
-    first = billing.record_receipt(uow, world.agent, invoice_ref=number, amount="770", method="cash")
+    first = payments.record_receipt(uow, world.agent, invoice_ref=number, amount="770", method="cash")
     assert first.invoice_outstanding == D("1000.00")
     [age] = ledger.outstanding(uow, world.agent, party_id=world.alice.customer_id, as_of=world.today)
     assert age.total == D("1000.00") and age.buckets["current"] == D("1000.00")
     late = ledger.outstanding(uow, world.agent, party_id=world.alice.customer_id, as_of=world.today + timedelta(days=50))
     assert late[0].buckets["31-60"] == D("1000.00")
     with pytest.raises(DomainError) as err:
-        billing.record_receipt(uow, world.agent, invoice_ref=number, amount="1000.01", method="bank")
+        payments.record_receipt(uow, world.agent, invoice_ref=number, amount="1000.01", method="bank")
     assert err.value.code == ErrorCode.OVERPAYMENT
-    billing.record_receipt(uow, world.agent, invoice_ref=number, amount="1000", method="bank")
+    payments.record_receipt(uow, world.agent, invoice_ref=number, amount="1000", method="bank")
     assert jobs.get_job(uow, world.agent, job_ref=ref).state == S.SETTLED
     st = ledger.party_statement(uow, world.alice, party_type="customer", party_id=world.alice.customer_id)
     assert [(l.debit, l.credit, l.balance) for l in st.lines] == [
@@ -79,12 +80,12 @@ def test_part_payments_then_settlement_and_the_party_statement(uow, world):
 def test_a_retried_payment_is_recorded_once(uow, world):
     ref = drive_to(uow, world, S.BILLED)
     number = jobs.get_job(uow, world.agent, job_ref=ref).invoice_number
-    a = billing.record_receipt(uow, world.agent, invoice_ref=number, amount="100", method="upi", idempotency_key="pay-1")
-    b = billing.record_receipt(uow, world.agent, invoice_ref=number, amount="100", method="upi", idempotency_key="pay-1")
+    a = payments.record_receipt(uow, world.agent, invoice_ref=number, amount="100", method="upi", idempotency_key="pay-1")
+    b = payments.record_receipt(uow, world.agent, invoice_ref=number, amount="100", method="upi", idempotency_key="pay-1")
     assert (a.created, b.created, a.number) == (True, False, b.number)
     assert b.invoice_outstanding == D("1670.00")
     with pytest.raises(DomainError) as err:
-        billing.record_receipt(uow, world.agent, invoice_ref=number, amount="200", method="upi", idempotency_key="pay-1")
+        payments.record_receipt(uow, world.agent, invoice_ref=number, amount="200", method="upi", idempotency_key="pay-1")
     assert err.value.code == ErrorCode.IDEMPOTENCY_CONFLICT
 
 
@@ -93,7 +94,7 @@ def test_absurd_payment_amounts_are_refused(uow, world, amount):
     ref = drive_to(uow, world, S.BILLED)
     number = jobs.get_job(uow, world.agent, job_ref=ref).invoice_number
     with pytest.raises(DomainError) as err:
-        billing.record_receipt(uow, world.agent, invoice_ref=number, amount=amount, method="cash")
+        payments.record_receipt(uow, world.agent, invoice_ref=number, amount=amount, method="cash")
     assert err.value.code == ErrorCode.INVALID_INPUT
 
 
