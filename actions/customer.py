@@ -73,6 +73,8 @@ def invoice_reply(view: InvoiceView) -> Reply:
 
 
 def request_reply(view: RequestView) -> Reply:
+    if view.kind == "ticket" and view.ticket_answer:  # "any reply to my question?": the answer itself
+        return say("utter_request_status_ticket_answered", request_ref=view.number, ticket_answer=view.ticket_answer)
     if view.kind == "ticket":
         return say("utter_request_status_ticket", request_ref=view.number, ticket_state=view.ticket_state or "-")
     return say(f"utter_request_status_{view.kind}", request_ref=view.number)

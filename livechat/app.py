@@ -20,6 +20,7 @@ from livechat.customer_ns import CustomerNamespace
 from livechat.desk import KbSearch
 from backend.conversations.hours import BusinessHours
 from livechat.hub import Hub
+from livechat.notices import install as install_notices
 from livechat.pages import HUB, STATIC, routes
 from livechat.rasa import RasaClient
 from livechat.settings import HubSettings
@@ -60,6 +61,7 @@ def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWor
     app[HUB] = hub
     app[SIO] = sio
     app.router.add_routes(routes)
+    install_notices(app, settings)  # POST /internal/notices: the worker's chat push
     app.router.add_static("/static", STATIC, append_version=False)
     _mount_portal(app, settings, uow)
 

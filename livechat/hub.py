@@ -63,6 +63,8 @@ def customer_payload(m: MessageView) -> dict[str, Any]:
         "seq": m.seq, "message_id": m.id, "sender": m.sender, "agent_name": m.agent_name,
         "at": m.created_at.isoformat(),
     }
+    if (m.payload or {}).get("notice"):  # pushed by the worker (livechat/notices.py)
+        body["metadata"]["notice"] = m.payload["notice"]
     return body
 
 

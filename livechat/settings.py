@@ -47,6 +47,10 @@ class HubSettings:
     # stored message still survives a hub crash or restart; only a power cut or
     # OS crash may lose the last moments. Measured in bench/results/hub_relay.md.
     message_fsync: bool = True
+    # The worker's chat channel sends notices to POST /internal/notices with
+    # this token (X-Hub-Token). None: HUB_INTERNAL_TOKEN, else the token kept
+    # in var/hub-internal-token (made on first use; backend/delivery/chat.py).
+    internal_token: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "HubSettings":
@@ -76,6 +80,7 @@ class HubSettings:
             mount_portal=env.get("HUB_MOUNT_PORTAL", "1") != "0",
             kb_search=env.get("HUB_KB_SEARCH", "1") != "0",
             message_fsync=env.get("HUB_MESSAGE_FSYNC", "1") != "0",
+            internal_token=env.get("HUB_INTERNAL_TOKEN") or None,
         )
 
     def origins(self) -> list[str] | str:

@@ -72,7 +72,7 @@ class CollectionFollowUp(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
-    by_user: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    by_user: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the scheduled collection run
     note: Mapped[str] = mapped_column(Text)
     next_on: Mapped[date | None] = mapped_column(Date)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend import idempotency
+from backend import fields, idempotency
 from backend.billing.lifecycle import INVOICE_MOVES
 from backend.billing.models import CollectionFollowUp, Invoice, InvoiceLine, InvoiceState, Receipt
 from backend.db import UnitOfWork, money
@@ -23,6 +23,7 @@ from backend.ledger.posting import Line, post_voucher
 from backend.notifications.outbox import notify
 from backend.references import assign_number, normalise, parse
 
+BACKDATE_LIMIT = timedelta(days=365)  # how far back a payment may be entered: the books' open year
 METHODS = {"cash": chart.CASH, "bank": chart.BANK, "upi": chart.BANK, "card": chart.BANK, "cheque": chart.BANK}
 MAX_AMOUNT = Decimal("10000000")
 
@@ -138,6 +139,26 @@ def payment_method(method: str) -> str:
     return method
 
 
+def payment_reference(reference: str | None) -> str | None:
+    """The cheque number, bank or UPI reference of a payment, if given."""
+    return fields.text(reference, "reference", max_len=80, required=False, what="payment reference")
+
+
+def payment_date(received_on: date | None, *, today: date | None = None) -> date:
+    """The day a payment was received: today by default, never in the future,
+    and within the books' open year (so the ledger, the ageing and the
+    statement all see it)."""
+    today = today or date.today()
+    on = received_on or today
+    if on > today:
+        raise invalid("a payment cannot be received in the future", field="received_on", latest=today.isoformat())
+    if on < today - BACKDATE_LIMIT:
+        raise invalid(f"a payment more than {BACKDATE_LIMIT.days} days back is outside the open books; "
+                      "ask an accountant to post it as a journal", field="received_on",
+                      earliest=(today - BACKDATE_LIMIT).isoformat())
+    return on
+
+
 def receipt_with_key(s: Session, key: str | None) -> Receipt | None:
     """The receipt an idempotency key already recorded, if any."""
     return s.scalar(select(Receipt).where(Receipt.idempotency_key == key)) if key else None
@@ -186,9 +207,7 @@ def add_follow_up(uow: UnitOfWork, actor: Actor, *, invoice_ref: str, note: str,
     """B11: a collection follow-up on an unpaid invoice (and its reminder to the
     customer); a retry with the same idempotency key answers with the first."""
     require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
-    note = (note or "").strip()
-    if not note or len(note) > 2000:
-        raise invalid("a follow-up needs a note of at most 2000 characters", field="note")
+    note = fields.text(note, "note", max_len=2000, multiline=True, what="follow-up note")
     with uow() as s:
         once = idempotency.claim(s, actor, "billing.add_follow_up", idempotency_key, invoice=normalise(invoice_ref),
                                  note=note, next_on=next_on)

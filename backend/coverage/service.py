@@ -31,6 +31,7 @@ from backend.notifications.outbox import notify
 from backend.references import assign_number, normalise, parse
 
 RENEWAL_NOTICE_DAYS = 30
+LAST_RENEWAL_NOTICE_DAYS = 7
 MAX_CONTRACT_VALUE = Decimal("10000000")
 
 
@@ -329,14 +330,20 @@ class RenewalRun:
 
 
 def send_renewal_reminders(uow: UnitOfWork, actor: Actor = SYSTEM, *, as_of: date | None = None,
-                           days_before: int = RENEWAL_NOTICE_DAYS) -> RenewalRun:
-    """C8, the scheduled command: contracts ending within ``days_before`` become
-    due for renewal and the customer gets one reminder (deduplicated by key, so
-    running it twice sends nothing twice); contracts past their end expire."""
+                           days_before: int = RENEWAL_NOTICE_DAYS,
+                           last_days_before: int = LAST_RENEWAL_NOTICE_DAYS) -> RenewalRun:
+    """C8, the scheduled command: contracts ending within ``days_before`` (30)
+    become due for renewal and the customer is reminded; ``last_days_before``
+    (7) before the end they are reminded once more, unless a renewal is under
+    way. Each reminder is sent once (deduplicated by key, so running it twice
+    sends nothing twice; a contract first seen inside the last week gets only
+    the last reminder); contracts past their end expire."""
     if actor is not SYSTEM:
         require_role(actor, *STAFF)
     if not 1 <= days_before <= 365:
         raise invalid("days_before is between 1 and 365", field="days_before")
+    if not 0 <= last_days_before <= 365:
+        raise invalid("last_days_before is between 0 and 365", field="last_days_before")
     as_of = as_of or date.today()
     reminded, expired = [], []
     try:
@@ -347,18 +354,22 @@ def send_renewal_reminders(uow: UnitOfWork, actor: Actor = SYSTEM, *, as_of: dat
                 _move(s, c, ContractState.EXPIRED, actor)
                 expired.append(c.number)
             for c in s.scalars(select(Contract).where(
-                    Contract.status == ContractState.ACTIVE,
+                    Contract.status.in_([ContractState.ACTIVE, ContractState.DUE_FOR_RENEWAL]),
                     Contract.ends_on <= as_of + timedelta(days=days_before)).with_for_update()):
                 if s.scalar(select(Contract.id).where(Contract.renewal_of_id == c.id,
                                                       Contract.status != ContractState.REJECTED)):
                     continue  # a renewal is already under way
-                _move(s, c, ContractState.DUE_FOR_RENEWAL, actor)
-                key = f"renewal-reminder:{c.id}:{c.ends_on.isoformat()}"
+                if c.status == ContractState.ACTIVE:
+                    _move(s, c, ContractState.DUE_FOR_RENEWAL, actor)
+                last = (c.ends_on - as_of).days <= last_days_before
+                key = f"renewal-reminder{'-last' if last else ''}:{c.id}:{c.ends_on.isoformat()}"
                 if s.scalar(select(Notification.id).where(Notification.dedupe_key == key)) is None:
                     notify(s, event="renewal_reminder", subject_type="contract", subject_id=c.id,
-                           customer_id=c.customer_id, dedupe_key=key, contract=c.number, ends_on=c.ends_on.isoformat())
-                reminded.append(c.number)
+                           customer_id=c.customer_id, dedupe_key=key, contract=c.number, ends_on=c.ends_on.isoformat(),
+                           days_left=(c.ends_on - as_of).days, last=last)
+                    reminded.append(c.number)
     except IntegrityError:
         # Another run wrote the same reminder concurrently: nothing of ours was kept; run again.
-        return send_renewal_reminders(uow, actor, as_of=as_of, days_before=days_before)
+        return send_renewal_reminders(uow, actor, as_of=as_of, days_before=days_before,
+                                      last_days_before=last_days_before)
     return RenewalRun(reminded, expired)

@@ -16,6 +16,7 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(160))
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")  # of the notices they receive: en, hi
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -13,6 +13,7 @@ from backend.catalog.models import Item, Product
 from backend.coverage.models import Contract
 from backend.coverage.service import start_inquiry
 from backend.customers.models import Customer, Site
+from backend import fields
 from backend.db import UnitOfWork, utcnow
 from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.models import StateChange
@@ -34,6 +35,7 @@ from backend.repairs.service import new_repair
 WANTS = ("question", "service", "contract", "order", "repair")
 CHANNELS = ("chat", "portal", "website", "phone", "email", "api", "mobile", "walk_in", "system")
 MAX_PROBLEM = 4000
+MAX_SERIAL = 60
 MAX_ANSWER = 20000
 
 TICKET_MOVES = Lifecycle("ticket", {
@@ -73,6 +75,7 @@ class RequestView:
     contract_number: str | None = None
     order_number: str | None = None
     repair_number: str | None = None
+    ticket_answer: str | None = None  # the help desk's answer, once the ticket is answered
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,7 @@ class TicketView:
 
 
 def check_entitlement(uow: UnitOfWork, actor: Actor, *, serial: str, on: date | None = None) -> Entitlement:
-    serial = (serial or "").strip()
-    if not serial or len(serial) > 60:
-        raise invalid("give the serial number printed on the product", field="serial")
+    serial = fields.text(serial, "serial", max_len=MAX_SERIAL, what="serial number printed on the product")
     with uow() as s:
         item = s.scalar(select(Item).where(Item.serial == serial))
         if item is not None and not actor.is_staff and item.customer_id != actor.customer_id:
@@ -147,11 +148,10 @@ def new_request(
     """``raise_request`` inside the caller's transaction: checks everything
     before it writes, and a known idempotency key answers with its request."""
     customer_id = _customer_for(actor, customer_id)
-    problem = (problem or "").strip()
     if want not in WANTS:
         raise invalid(f"unknown request kind '{want}'", field="want", allowed=list(WANTS))
-    if not problem or len(problem) > MAX_PROBLEM:
-        raise invalid(f"describe the problem in 1 to {MAX_PROBLEM} characters", field="problem")
+    problem = fields.text(problem, "problem", max_len=MAX_PROBLEM, multiline=True, what="problem description")
+    serial = fields.text(serial, "serial", max_len=MAX_SERIAL, required=False, what="serial number")
     if preferred_at is not None:
         if preferred_at.tzinfo is None:
             raise invalid("the preferred time needs a time zone", field="preferred_at")
@@ -273,7 +273,8 @@ def request_view(s: Session, req: ServiceRequest, *, created: bool = True, journ
                        job.number if job else None, job.state if job else None,
                        ticket.number if ticket else None, ticket.state if ticket else None,
                        req.created_at, created, steps, contract.number if contract else None,
-                       order.number if order else None, repair.number if repair else None)
+                       order.number if order else None, repair.number if repair else None,
+                       ticket.answer if ticket else None)
 
 
 def request_job(s: Session, req: ServiceRequest) -> Job | None:
@@ -365,7 +366,7 @@ def write_answer(s: Session, actor: Actor, *, ticket_ref: str, answer: str) -> T
     t.answer = answer
     t.assigned_to = actor.user_id
     notify(s, event="ticket_answered", subject_type="ticket", subject_id=t.id, customer_id=t.customer_id,
-           ticket=t.number)
+           ticket=t.number, answer=answer)
     return _ticket_view(s, t)
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import idempotency
+from backend import fields, idempotency
 from backend.billing.invoicing import LineInput, issue_invoice, totals
 from backend.catalog.models import Part, ServiceCharge
 from backend.db import UnitOfWork, utcnow
@@ -201,13 +201,11 @@ def cancel(s: Session, actor: Actor, *, job_ref: str, reason: str) -> Job:
     """Cancel before work starts, inside the caller's transaction; the customer
     and the technician are told. (A contract visit's carry-over is
     ``backend.processes.job_outcomes``' business.)"""
-    reason = (reason or "").strip()
-    if not reason:
-        raise invalid("say why the job is cancelled", field="reason")
+    reason = fields.text(reason, "reason", max_len=500, multiline=True, what="reason for cancelling")
     job = load_job(s, actor, job_ref, lock=True)
     if actor.role == Role.TECHNICIAN:
         require_role(actor, Role.CUSTOMER, *STAFF)
-    _move(s, job, JobState.CANCELLED, actor, note=reason[:500])
+    _move(s, job, JobState.CANCELLED, actor, note=reason)
     _tell_customer(s, job, "job_cancelled", reason=reason[:200])
     if job.technician_id:
         notify(s, event="job_cancelled", subject_type="job", subject_id=job.id, user_id=job.technician_id,
@@ -285,10 +283,8 @@ def billable_lines(s: Session, job: Job) -> list[LineInput]:
 
 
 def resolution_notes(service_notes: str) -> str:
-    notes = (service_notes or "").strip()
-    if not notes or len(notes) > 4000:
-        raise invalid("describe the service provided (1 to 4000 characters)", field="service_notes")
-    return notes
+    return fields.text(service_notes, "service_notes", max_len=4000, multiline=True,
+                       what="description of the service provided")
 
 
 def resolve(s: Session, actor: Actor, *, job_ref: str, service_notes: str) -> Job:
@@ -377,12 +373,10 @@ def bill_job(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
 def close_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, note: str) -> JobView:
     """Close without an invoice (covered, or the charge waived); the note says why."""
     require_role(actor, *STAFF)
-    note = (note or "").strip()
-    if not note:
-        raise invalid("say why the job is closed without a bill", field="note")
+    note = fields.text(note, "note", max_len=500, multiline=True, what="reason for closing without a bill")
     with uow() as s:
         job = load_job(s, actor, job_ref, lock=True)
-        _move(s, job, JobState.CLOSED, actor, note=note[:500])
+        _move(s, job, JobState.CLOSED, actor, note=note)
         _tell_customer(s, job, "job_closed", billable=False)
         return job_view(s, job)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend import fields
 from backend.billing.queries import open_invoices
 from backend.billing.service import InvoiceView
 from backend.conversations.handoffs import conversation_to_close
@@ -125,6 +126,7 @@ def _ticket_id(number: str | None) -> int | None:
 
 
 def _clip(text: str, limit: int) -> str:
+    text = fields.printable(text)
     if len(text) <= limit:
         return text
     return text[: limit - 40].rstrip() + SHORTENED

@@ -36,6 +36,8 @@ def record_receipt(
     require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
     amount = billing.payment_amount(amount)
     method = billing.payment_method(method)
+    received_on = billing.payment_date(received_on)
+    reference = billing.payment_reference(reference)
     try:
         with uow() as s:
             # Lock the invoice first: a concurrent retry waits here, then finds the receipt.
@@ -44,7 +46,7 @@ def record_receipt(
             if existing is not None:
                 return billing.replay_receipt(s, existing, invoice_ref, amount)
             receipt = billing.take_payment(s, actor, inv, amount=amount, method=method, reference=reference,
-                                           on=received_on or date.today(), key=idempotency_key)
+                                           on=received_on, key=idempotency_key)
             if inv.state == InvoiceState.PAID:
                 settle_source(s, inv, actor)
             return receipt

@@ -324,7 +324,8 @@ def invoice_repair(uow: UnitOfWork, actor: Actor, *, repair_ref: str) -> RepairV
                                     actor=actor, narration=f"Repair {r.number}")
             r.invoice_id = invoice.id
         _move(s, r, S.INVOICED, actor, note=f"estimate v{est.version}")
-        _tell(s, r, "repair_ready", total=str(est.total))
+        invoiced = {"invoice": invoice.number, "total": str(invoice.total)} if lines else {"total": "0.00"}
+        _tell(s, r, "repair_ready", **invoiced)
         return repair_view(s, r)
 
 

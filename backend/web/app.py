@@ -12,6 +12,7 @@ website), so the portal lives under ``/portal``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
@@ -25,9 +26,10 @@ from aiohttp import web
 import backend.models  # noqa: F401  (every area's tables, so cross-area foreign keys resolve)
 from backend.db import UnitOfWork, make_engine, make_session_factory
 from backend.errors import DomainError, ErrorCode
+from backend.notifications.inbox import unread_count
 from backend.settings import Settings
 from backend.web.kit import (
-    CODEC, CONFIG, JINJA, LIMITER, SESSION, SETTINGS, UOW, PortalConfig, error_status, render, session_of,
+    CODEC, CONFIG, JINJA, LIMITER, SESSION, SETTINGS, UNREAD, UOW, PortalConfig, error_status, render, session_of,
 )
 from backend.web.session import COOKIE, MAX_AGE, LoginLimiter, SessionCodec
 from backend.web.tasks import TASKS, Tasks
@@ -45,7 +47,7 @@ def create_portal(settings: Settings, uow: UnitOfWork | None = None, *,
                   config: PortalConfig | None = None) -> web.Application:
     from backend.web.views import all_routes
 
-    app = web.Application(middlewares=[errors, sessions, csrf, security_headers])
+    app = web.Application(middlewares=[errors, sessions, csrf, unread, security_headers])
     app[SETTINGS] = settings
     app[CONFIG] = config or PortalConfig()
     app[CODEC] = SessionCodec(settings.secret_key)
@@ -148,6 +150,23 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.app[CODEC].csrf_ok(session, token if isinstance(token, str) else None):
             return render(request, "error.html", status=403, code=ErrorCode.FORBIDDEN,
                           message="this form has expired or did not come from this site; reload the page and try again")
+    return await handler(request)
+
+
+@web.middleware
+async def unread(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The header's count of unread notices: one query per page for a logged-in
+    user (not for static files or downloads). A failed count hides the badge,
+    never the page."""
+    actor = session_of(request).actor
+    route = request.match_info.route
+    if (actor is not None and actor.user_id is not None and request.method in ("GET", "POST")
+            and not isinstance(route.resource, web.StaticResource)
+            and not (route.name or "").endswith(("_pdf", "health")) and request.query.get("format") != "csv"):
+        try:
+            request[UNREAD] = await asyncio.to_thread(unread_count, request.app[UOW], actor)
+        except Exception:
+            log.exception("counting the unread notices failed")
     return await handler(request)
 
 

@@ -46,6 +46,7 @@ CODEC = web.AppKey("portal_codec", SessionCodec)
 LIMITER = web.AppKey("portal_limiter", LoginLimiter)
 JINJA = web.AppKey("portal_jinja", jinja2.Environment)
 SESSION = web.RequestKey("portal_session", Session)
+UNREAD = web.RequestKey("portal_unread", int)  # the header's unread notices (app.py's middleware counts them)
 
 STATUS = {
     ErrorCode.NOT_FOUND: 404, ErrorCode.FORBIDDEN: 403, ErrorCode.UNAUTHENTICATED: 401,
@@ -114,6 +115,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
         "config": request.app[CONFIG],
         "url": functools.partial(url, request),
         "flash": request.query.get("done"),
+        "unread": request.get(UNREAD),
         **context,
     }
     actor = ctx["actor"]

@@ -67,6 +67,7 @@
     ".fsc-me{align-self:flex-end;background:#0b6e4f;color:#fff;border-bottom-right-radius:3px}",
     ".fsc-me.fsc-pending{opacity:.6}",
     ".fsc-bot,.fsc-agent{align-self:flex-start;background:#fff;border:1px solid #dde1e4;border-bottom-left-radius:3px}",
+    ".fsc-notice{border-left:4px solid #0b6e4f;background:#f2faf6}",
     ".fsc-agent{border-color:#8cc9b2}.fsc-who{display:block;font-size:11px;color:#5c6b73;margin-bottom:2px}",
     ".fsc-system{align-self:center;background:none;color:#5c6b73;font-size:12px;text-align:center;max-width:95%}",
     ".fsc-error{align-self:center;color:#a4161a;font-size:12px}",
@@ -193,7 +194,9 @@
     var seq = typeof meta.seq === "number" ? meta.seq : null;
     if (seq !== null && seen[seq]) return;
     var sender = meta.sender || "bot";
-    var node = el("div", "fsc-msg fsc-" + (sender === "agent" ? "agent" : sender === "system" ? "system" : "bot"));
+    var node = el("div", "fsc-msg fsc-" + (sender === "agent" ? "agent" : sender === "system" ? "system" : "bot") +
+      (meta.notice ? " fsc-notice" : ""));
+    if (meta.notice && meta.notice.event) node.setAttribute("data-notice", String(meta.notice.event));
     if (sender === "agent" && meta.agent_name) node.appendChild(el("span", "fsc-who", meta.agent_name));
     if (data.text) appendLinked(node, String(data.text));
     var att = data.attachment;

@@ -19,6 +19,7 @@ BACKEND = ROOT / "backend"
 # Lowest first. A package imports only from the layers before its own.
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"errors", "settings"}),
+    ("field rules", {"fields"}),
     ("kernel", {"db", "lifecycle", "references"}),
     ("who", {"identity"}),
     ("records", {"history", "idempotency", "notifications"}),
@@ -26,12 +27,14 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("billing", {"billing"}),
     ("contracts and jobs", {"coverage", "jobs"}),
     ("orders and repairs", {"orders", "repairs"}),
-    ("intake", {"intake"}),
-    ("processes", {"processes"}),
+    ("intake", {"intake", "documents"}),
+    ("processes", {"processes", "delivery"}),
+    ("schedules", {"schedules"}),
     ("reports", {"reports"}),
     ("schema", {"models", "migrate"}),
     ("demo data", {"demo", "generate"}),
-    ("entry points", {"api", "web", "cli"}),
+    ("dev tools", {"devmail"}),
+    ("entry points", {"api", "web", "cli", "worker"}),
 ]
 LAYER_OF = {pkg: i for i, (_, pkgs) in enumerate(LAYERS) for pkg in pkgs}
 

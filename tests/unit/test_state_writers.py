@@ -23,6 +23,8 @@ WRITERS = {
     ("backend/conversations/models.py", "apply"),
     # knowledge-base articles: checked against ARTICLE_MOVES, the caller writes the version row
     ("backend/knowledge/models.py", "transition_to"),
+    # deliveries of the outbox: checked against DELIVERY_MOVES; delivery_attempts is their history
+    ("backend/notifications/lifecycle.py", "set_state"),
     # a portal task lives in memory only: checked against TASK_MOVES
     ("backend/web/tasks.py", "end"),
 }

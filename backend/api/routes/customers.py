@@ -7,8 +7,9 @@ from typing import Any
 from backend.api.responses import returns
 from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, ident
 from backend.api.routing import Call, RouteTable
-from backend.api.schema import Int
+from backend.api.schema import Int, Obj
 from backend.customers import service as customers
+from backend.notifications import inbox
 from backend.notifications import service as notifications
 
 routes = RouteTable("customers")
@@ -26,3 +27,15 @@ async def get_customer(call: Call) -> Any:
             response=returns(notifications.list_notifications), roles=ALL_ROLES)
 async def list_notifications(call: Call) -> Any:
     return await call(notifications.list_notifications, **call.query)
+
+
+@routes.get("/api/inbox", "My notices as delivered to me (the portal inbox), newest first",
+            query={"limit": Int(maximum=200, default=50)}, response=returns(inbox.inbox), roles=ALL_ROLES)
+async def my_inbox(call: Call) -> Any:
+    return await call(inbox.inbox, **call.query)
+
+
+@routes.post("/api/inbox/read", "Mark one notice (item_id) or all of my notices read; how many changed",
+             body=Obj(item_id=Int(nullable=True, default=None)), roles=ALL_ROLES)
+async def mark_inbox_read(call: Call) -> Any:
+    return {"changed": await call(inbox.mark_read, **call.body)}

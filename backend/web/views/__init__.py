@@ -15,13 +15,16 @@ def all_routes() -> list[web.AbstractRouteDef]:
         customer,
         desk_admin,
         kb_import,
+        mail,
         manager,
+        notices,
         processes,
+        schedules_admin,
         technician,
     )
 
     out: list[web.AbstractRouteDef] = []
     for module in (auth, articles, customer, technician, agent, processes, manager, admin, catalog_admin, desk_admin,
-                   kb_import):
+                   kb_import, mail, schedules_admin, notices):
         out.extend(module.routes)
     return out

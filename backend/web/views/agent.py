@@ -321,7 +321,7 @@ async def receipt(request: web.Request, actor: Actor) -> web.Response:
         amount = parse_decimal(kept["amount"], "amount")
         on = parse_date(kept["received_on"], "received_on", required=False)
         view = await call(request, payments.record_receipt, actor, invoice_ref=kept["invoice"].strip(), amount=amount,
-                          method=kept["method"], reference=kept["reference"].strip()[:80] or None, received_on=on,
+                          method=kept["method"], reference=kept["reference"] or None, received_on=on,
                           idempotency_key=portal_key(kept["key"]))
     except DomainError as exc:
         errors = field_errors(exc)

@@ -20,6 +20,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from tests.support.delivery import deliver
+
 from .conftest import Api
 
 PDF = b"%PDF-1.4\n% a small bill\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -179,8 +181,9 @@ def test_covered_and_billable_jobs_from_request_to_settled_receipt(api: Api) -> 
     stock = {p["sku"]: p["stock_qty"] for p in api.ok("GET", "/api/parts", who="agent")}
     assert (D(stock["P-PUMP"]), D(stock["P-FILTER"])) == (D(2), D(2))
 
-    # --- every "customer informed" of the card is in the outbox --------------------------
-    told = {n["event"] for n in api.ok("GET", "/api/notifications?limit=200", who="asha")}
+    # --- every "customer informed" of the card reached Asha's inbox -----------------------
+    deliver(api.uow)  # what the worker does every second
+    told = {n["event"] for n in api.ok("GET", "/api/inbox?limit=200", who="asha")}
     assert {"appointment_confirmed", "technician_confirmed", "technician_arrived", "job_resolved", "final_bill",
             "payment_received"} <= told
     assert api.ok("GET", f"/api/customers/{w.cust_a}", who="asha")["name"] == "Asha Mehta"

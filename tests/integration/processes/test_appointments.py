@@ -12,12 +12,11 @@ from backend.jobs import service as jobs
 from backend.jobs.models import JobState as S
 from backend.notifications.models import Notification
 from tests.unit.core.flows import drive_to
+from tests.support.delivery import told
 
 
 def _told_technician(uow, world) -> int:
-    with uow() as s:
-        return s.scalar(select(func.count(Notification.id)).where(Notification.event == "customer_confirmed",
-                                                                   Notification.user_id == world.tech.user_id))
+    return told(uow, world.tech).count("customer_confirmed")
 
 
 def test_the_customer_confirms_once_and_the_technician_is_told(uow, world):

@@ -16,10 +16,10 @@ from backend.processes.contract_visits import schedule_due_visits
 from backend.errors import DomainError, ErrorCode
 from backend.intake import service as intake
 from backend.jobs import service as jobs
-from backend.notifications.models import Notification
 from backend.processes import job_outcomes
 from backend.processes import payments
 from tests.factories import NOCOVER_SERIAL
+from tests.support.delivery import told
 
 D = Decimal
 
@@ -49,9 +49,7 @@ def test_inquiry_from_intake_to_active_contract_with_invoice_instalments_and_vis
     assert inv.total == D("14160.00")  # 12000 + 18% tax
     # The TV is now covered for labour (AMC): a service request becomes a covered job.
     assert intake.check_entitlement(uow, world.alice, serial=NOCOVER_SERIAL).cover == "AMC"
-    with uow() as s:
-        events = set(s.scalars(select(Notification.event).where(Notification.customer_id == world.alice.customer_id)))
-    assert {"contract_offer", "order_acceptance", "contract_invoice"} <= events
+    assert {"contract_offer", "order_acceptance", "contract_invoice"} <= set(told(uow, world.alice))
     journey = intake.get_request(uow, world.alice, reference=req.number).journey
     assert [(j.entity, j.to_state) for j in journey if j.entity == "contract"] == [
         ("contract", "inquiry"), ("contract", "offer_sent"), ("contract", "active")]
@@ -103,8 +101,7 @@ def test_renewal_reminder_once_then_renewal_replaces_the_old_contract(uow, world
     first = contracts.send_renewal_reminders(uow, as_of=today, days_before=30)
     again = contracts.send_renewal_reminders(uow, as_of=today, days_before=30)
     assert (first.reminded, again.reminded) == ([ref], [])
-    with uow() as s:
-        assert s.scalar(select(func.count(Notification.id)).where(Notification.event == "renewal_reminder")) == 1
+    assert told(uow, world.alice).count("renewal_reminder") == 1
     new = contracts.renew_contract(uow, world.alice, contract_ref=ref)
     assert new.state == S.INQUIRY and new.renewal_of == ref and new.starts_on == today + timedelta(days=21)
     assert code_of(contracts.renew_contract, uow, world.alice, contract_ref=ref) == ErrorCode.ALREADY_DONE

@@ -22,7 +22,6 @@ from backend.jobs import expenses
 from backend.jobs import service as jobs
 from backend.jobs.models import Advance, ExpenseClaim, ExpenseLine, JobPart, JobState
 from backend.ledger.models import Voucher
-from backend.notifications.models import Notification
 from backend.orders import service as orders
 from backend.orders.models import ServiceOrder
 from backend.processes import job_outcomes
@@ -30,6 +29,7 @@ from backend.repairs import service as repairs
 from backend.repairs.models import RepairOrder, RepairPart
 from tests.factories import NOCOVER_SERIAL, PUMP
 from tests.unit.core.flows import drive_to, new_job, step
+from tests.support.delivery import told
 
 D = Decimal
 PNG = b"\x89PNG\r\n\x1a\n" + b"bill" * 20
@@ -285,7 +285,7 @@ def test_a_retried_follow_up_is_recorded_and_sent_once(uow, world):
     for _ in range(2):
         billing.add_follow_up(uow, world.agent, invoice_ref=invoice, note="Called, pays Friday", idempotency_key="f1")
     assert count(uow, CollectionFollowUp) == 1
-    assert count(uow, Notification, Notification.event == "payment_reminder") == 1
+    assert told(uow, world.alice).count("payment_reminder") == 1
 
 
 # --- the fingerprint -------------------------------------------------------------------------------

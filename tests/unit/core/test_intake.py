@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from backend.errors import DomainError, ErrorCode
 from backend.intake import service as intake
 from backend.intake.models import ServiceRequest
-from backend.notifications.models import Notification
 from tests.factories import AMC_SERIAL, BOB_SERIAL, CMC_SERIAL, NOCOVER_SERIAL, WARRANTY_SERIAL
+from tests.support.delivery import told
 
 
 @pytest.mark.parametrize(("serial", "cover", "labour", "parts", "billable"), [
@@ -51,9 +51,7 @@ def test_a_request_becomes_exactly_one_thing(uow, world, want, serial, kind):
     assert (view.order_number is not None) == (want == "order")
     assert (view.contract_number is not None) == (want == "contract")
     assert (view.repair_number is not None) == (want == "repair")
-    with uow() as s:
-        notices = s.scalar(select(func.count(Notification.id)).where(Notification.customer_id == world.alice.customer_id))
-    assert notices == 1  # the customer is told once what happens next
+    assert len(told(uow, world.alice)) == 1  # the customer is told once what happens next
 
 
 def test_the_same_idempotency_key_never_creates_two_requests(uow, world):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -96,6 +96,23 @@ def test_absurd_payment_amounts_are_refused(uow, world, amount):
     with pytest.raises(DomainError) as err:
         payments.record_receipt(uow, world.agent, invoice_ref=number, amount=amount, method="cash")
     assert err.value.code == ErrorCode.INVALID_INPUT
+
+
+@pytest.mark.parametrize("days", [1, 366, 3650 * 3])
+def test_a_payment_dated_in_the_future_or_before_the_open_year_is_refused_and_changes_nothing(uow, world, days):
+    ref = drive_to(uow, world, S.BILLED)
+    number = jobs.get_job(uow, world.agent, job_ref=ref).invoice_number
+    on = date.today() + timedelta(days=days) if days < 366 or days > 3000 else date.today() - timedelta(days=days)
+    with uow() as s:
+        entries = s.scalar(select(func.count(LedgerEntry.id)))
+    with pytest.raises(DomainError) as err:
+        payments.record_receipt(uow, world.agent, invoice_ref=number, amount="10", method="cash", received_on=on)
+    assert (err.value.code, err.value.details["field"]) == (ErrorCode.INVALID_INPUT, "received_on")
+    with uow() as s:
+        assert s.scalar(select(func.count(LedgerEntry.id))) == entries
+    invoice = billing.get_invoice(uow, world.agent, invoice_ref=number)
+    ageing = ledger.outstanding(uow, world.agent, party_id=world.alice.customer_id, as_of=date(9999, 12, 31))
+    assert invoice.outstanding == invoice.total == sum(a.total for a in ageing)  # the invoice and the ageing agree
 
 
 def test_parts_leave_stock_and_stock_never_goes_negative(uow, world):
