@@ -37,7 +37,10 @@ def main() -> None:
     settings = HubSettings.from_env()
     app = create_app(settings)
     tune_runtime()
-    web.run_app(app, host=settings.host, port=settings.port, shutdown_timeout=5,
+    # SIGTERM/SIGINT: aiohttp stops listening, then livechat.drain finishes the
+    # events in flight (HUB_DRAIN_S, 5 s at most) and closes every socket so the
+    # clients reconnect; shutdown_timeout then bounds anything left.
+    web.run_app(app, host=settings.host, port=settings.port, shutdown_timeout=2,
                 print=lambda text: logging.getLogger("livechat").info("%s", text.strip()))
 
 

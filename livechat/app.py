@@ -18,6 +18,7 @@ from backend.settings import Settings
 from livechat.agent_ns import AgentNamespace
 from livechat.customer_ns import CustomerNamespace
 from livechat.desk import KbSearch
+from livechat.drain import Drain
 from backend.conversations.hours import BusinessHours
 from livechat.hub import Hub
 from livechat.notices import install as install_notices
@@ -27,6 +28,7 @@ from livechat.settings import HubSettings
 
 log = logging.getLogger("livechat")
 SIO = web.AppKey("sio", socketio.AsyncServer)
+DRAIN = web.AppKey("drain", Drain)
 MAX_SOCKET_FRAME = 64 * 1024  # bytes; a message is at most max_message_chars anyway
 
 
@@ -56,10 +58,14 @@ def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWor
                       timeout_s=settings.rasa_timeout_s)
     hub = Hub(settings, uow, sio, rasa, BusinessHours.parse(settings.hours, settings.timezone))
     kb = KbSearch(kb_index_dir(settings)) if settings.kb_search else None
-    sio.register_namespace(CustomerNamespace(hub))
-    sio.register_namespace(AgentNamespace(hub, kb))
+    drain = Drain(sio, hub)  # on SIGTERM/SIGINT: refuse new work, finish what is in flight, clients reconnect
+    for namespace in (CustomerNamespace(hub), AgentNamespace(hub, kb)):
+        drain.watch(namespace)
+        sio.register_namespace(namespace)
+    app.on_shutdown.append(drain.on_shutdown)
     app[HUB] = hub
     app[SIO] = sio
+    app[DRAIN] = drain
     app.router.add_routes(routes)
     install_notices(app, settings)  # POST /internal/notices: the worker's chat push
     app.router.add_static("/static", STATIC, append_version=False)

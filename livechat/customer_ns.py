@@ -7,15 +7,26 @@ Additions a stock Rasa widget can ignore: ``last_seq`` in session_request
 stored once), and the events ``user_message``, ``handoff_state``, ``typing``,
 ``business_hours``, ``chat_error``; ``typing``, ``end_chat`` and
 ``leave_message`` from the client.
+
+Limits that answer instead of dropping the socket: the engine accepts frames
+up to ``ENGINE_FRAME_LIMIT`` (far above any message the hub accepts), so an
+oversized message reaches ``user_uttered`` and is acknowledged with
+``{"ok": false, "error": {"code": "message_too_large", "details": {"max": N, …}}}``
+(N = ``HUB_MAX_MESSAGE_CHARS``), nothing stored, the socket kept. A frame
+that cannot be decoded, or an event with arguments no handler takes, is
+counted and logged in one line (``malformed frame from <sid> (<reason>); N so
+far``), never with a traceback.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
+from socketio import packet as sio_packet
 
 from backend.conversations import service as conv
 from backend.conversations.lifecycle import HandoffReason, Sender
@@ -30,6 +41,79 @@ from livechat.hub import CUSTOMERS, Hub, conv_room, customer_echo, customer_payl
 from livechat.limits import TokenBucket
 
 log = logging.getLogger("livechat.customers")
+ENGINE_FRAME_LIMIT = 1_000_000  # bytes per Engine.IO frame (engineio's default); above it the socket drops
+TOO_LARGE = "message_too_large"
+
+
+class MalformedFrames:
+    """Counts malformed frames and logs each in one line, without a traceback."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def seen(self, sid: str | None, reason: str) -> None:
+        self.count += 1
+        log.warning("livechat: malformed frame from %s (%s); %d so far", sid or "?", reason[:200], self.count)
+
+
+class MalformedFrame(ValueError):
+    """A Socket.IO packet that does not decode, or an event without a name."""
+
+
+def _checked_packet_class(base: type) -> type:
+    """``base`` whose decoding raises ``MalformedFrame`` (one JSON parse, as before)."""
+    if getattr(base, "frame_guard", False):
+        return base
+
+    class CheckedPacket(base):
+        frame_guard = True
+
+        def decode(self, encoded_packet):
+            try:
+                count = super().decode(encoded_packet)
+            except (ValueError, TypeError, IndexError) as exc:
+                raise MalformedFrame(f"{type(exc).__name__}: {exc}") from None
+            if self.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT) and not (
+                    isinstance(self.data, list) and self.data and isinstance(self.data[0], str)):
+                raise MalformedFrame("an event without a name")
+            return count
+
+    CheckedPacket.__name__ = CheckedPacket.__qualname__ = f"Checked{base.__name__}"
+    return CheckedPacket
+
+
+def guard_frames(server: socketio.AsyncServer, malformed: MalformedFrames) -> None:
+    """Raise the engine's frame limit to ``ENGINE_FRAME_LIMIT`` (the app's own
+    limit is lower, and a frame over it drops the socket without an answer), and
+    turn what python-socketio raises while decoding a frame (and would log with
+    a traceback: bad JSON, an event that is not a named list, an unexpected
+    binary attachment) into one counted log line."""
+    eio = server.eio
+    eio.max_http_buffer_size = max(eio.max_http_buffer_size, ENGINE_FRAME_LIMIT)
+    server.packet_class = _checked_packet_class(server.packet_class)
+    original = eio.handlers.get("message")
+    if original is None or getattr(original, "frame_guard", False):
+        return
+
+    def who(eio_sid: str) -> str:
+        try:
+            return server.manager.sid_from_eio_sid(eio_sid, CUSTOMERS) or eio_sid
+        except Exception:  # noqa: BLE001 - only for the log line
+            return eio_sid
+
+    async def on_message(eio_sid, data):
+        try:
+            return await original(eio_sid, data)
+        except MalformedFrame as exc:
+            malformed.seen(who(eio_sid), str(exc))
+        except ValueError as exc:  # socketio's own: "Unexpected binary packet/attachment"
+            if "binary" not in str(exc):
+                raise
+            server._binary_packet.pop(eio_sid, None)
+            malformed.seen(who(eio_sid), str(exc))
+
+    on_message.frame_guard = True
+    eio.handlers["message"] = on_message
 
 
 @dataclass
@@ -43,10 +127,32 @@ class CustomerSocket:
 
 
 class CustomerNamespace(socketio.AsyncNamespace):
+    NOT_EVENTS = frozenset({"refused"})  # on_refused is the guard's callback, not something a client may call
+
     def __init__(self, hub: Hub) -> None:
         super().__init__(CUSTOMERS)
         self.hub = hub
         self.sockets: dict[str, CustomerSocket] = {}
+        self.malformed = MalformedFrames()
+
+    def _set_server(self, server):
+        super()._set_server(server)
+        guard_frames(server, self.malformed)
+
+    async def trigger_event(self, event, *args):
+        """An event whose arguments its handler cannot take (``["typing", 1, 2, 3]``)
+        is a malformed frame: one log line and a ``malformed`` acknowledgement."""
+        if not isinstance(event, str) or event in self.NOT_EVENTS:
+            self.malformed.seen(args[0] if args else None, f"event name {str(event)[:40]!r}")
+            return {"ok": False, "error": {"code": "malformed", "message": "unknown event"}}
+        handler = getattr(self, "on_" + event, None)
+        if handler is not None:
+            try:
+                inspect.signature(handler).bind(*args)
+            except TypeError:
+                self.malformed.seen(args[0] if args else None, f"{event} with {max(len(args) - 1, 0)} arguments")
+                return {"ok": False, "error": {"code": "malformed", "message": f"unexpected arguments for {event}"}}
+        return await super().trigger_event(event, *args)
 
     # -- connection -----------------------------------------------------------
     async def on_connect(self, sid, environ, auth=None):
@@ -148,11 +254,24 @@ class CustomerNamespace(socketio.AsyncNamespace):
             if len(batch) < 1000:
                 return count
 
-    @guarded
     async def on_user_uttered(self, sid, data=None):
+        ack = await self._user_uttered(sid, data)
+        error = ack.get("error") if isinstance(ack, dict) else None
+        if error and (error.get("details") or {}).get("reason") == TOO_LARGE:
+            error["code"] = TOO_LARGE  # the same stable code as the chat_error event
+        return ack
+
+    @guarded
+    async def _user_uttered(self, sid, data=None):
         sock = self._socket(sid)
         data = as_dict(data, "user_uttered")
         settings = self.hub.settings
+        message = data.get("message")
+        if isinstance(message, str) and len(message) > settings.max_message_chars and \
+                len(message.strip()) > settings.max_message_chars:  # before anything is opened or stored
+            raise refuse(ErrorCode.INVALID_INPUT, f"a message is at most {settings.max_message_chars} characters",
+                         field="message", limit=settings.max_message_chars, max=settings.max_message_chars,
+                         reason=TOO_LARGE)
         if sock.conversation_id is None:  # a widget that skipped session_request
             await self.on_session_request(sid, {"session_id": data.get("session_id"),
                                                 "customData": data.get("customData")})

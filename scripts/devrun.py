@@ -14,9 +14,20 @@ same comment names the address shown in the banner (default: the ready URL's
 origin). When every process is ready, a banner lists the URLs and the demo
 logins from ``var/demo-logins.txt`` (if that file exists).
 
+After start-up devrun heals: a process that exits is started again after a
+backoff (1, 2, 4 ... 30 s, doubling with each failure in the failure window)
+while the others keep serving; a process with a ready URL is checked every
+``--health-interval`` seconds, and after ``--health-failures`` consecutive
+failed checks (each with a ``--health-timeout``) its process group is killed
+and it is restarted the same way. A process that fails ``--max-failures``
+times within ``--failure-window`` seconds is given up on, with one line naming
+its log; the rest keep running. Every restart, recovery and give-up is one
+``devrun |`` line followed by a status line saying which processes are up.
+
 Ctrl-C or SIGTERM stops every process group (SIGTERM, then SIGKILL after a
-grace period) and exits 0. If a process exits on its own, or is not ready in
-time, the others are stopped too and devrun exits 1 naming it and its log.
+grace period) and exits 0. A process that exits or is not ready in time
+*during start-up* still stops the others, and devrun exits 1 naming it and
+its log; so does a run in which every process has been given up on.
 
 Standard library only.
 """
@@ -24,6 +35,7 @@ Standard library only.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import re
 import signal
@@ -100,6 +112,59 @@ def parse_procfile(text: str) -> list[Entry]:
     return entries
 
 
+# -- the healing policy (pure functions) ---------------------------------------
+
+@dataclass(frozen=True)
+class Policy:
+    """When to restart and when to give up; the defaults are ``make run``'s."""
+    backoff_base: float = 1.0      # seconds before the first restart
+    backoff_max: float = 30.0      # the longest wait between restarts
+    max_failures: int = 5          # failures within the window that make devrun give up
+    failure_window: float = 120.0  # seconds
+    health_interval: float = 2.0   # seconds between health checks of a running process
+    health_timeout: float = 3.0    # seconds one health check may take
+    health_failures: int = 3       # consecutive failed checks that make a process unhealthy
+
+
+def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 30.0) -> float:
+    """Seconds to wait before restart number ``attempt`` (1, 2, 3 ...):
+    ``base`` doubled each time, never more than ``cap``."""
+    if attempt < 1:
+        return 0.0
+    return min(cap, base * 2 ** min(attempt - 1, 30))
+
+
+def recent_failures(failures: list[float], now: float, window: float) -> list[float]:
+    """The failure times (monotonic seconds) that are still inside the window."""
+    return [t for t in failures if now - t <= window]
+
+
+@dataclass(frozen=True)
+class Decision:
+    give_up: bool
+    attempt: int      # the restart's number among the recent failures (1 = first)
+    delay: float      # seconds to wait before starting it again
+
+
+def plan_restart(failures: list[float], now: float, policy: Policy = Policy()) -> Decision:
+    """What to do after a failure at ``now`` (already in ``failures``): give up
+    after ``max_failures`` within the window, else restart after a backoff that
+    doubles with each recent failure."""
+    recent = recent_failures(failures, now, policy.failure_window)
+    attempt = max(1, len(recent))
+    if attempt >= policy.max_failures:
+        return Decision(True, attempt, 0.0)
+    return Decision(False, attempt, backoff_delay(attempt, base=policy.backoff_base, cap=policy.backoff_max))
+
+
+def unhealthy(consecutive_failed_checks: int, policy: Policy = Policy()) -> bool:
+    return consecutive_failed_checks >= policy.health_failures
+
+
+# Process states after start-up.
+UP, STARTING, WAITING, GAVE_UP = "up", "starting", "restarting", "gave up"
+
+
 @dataclass
 class Proc:
     entry: Entry
@@ -109,12 +174,23 @@ class Proc:
     reader: threading.Thread | None = None
     tail: deque = field(default_factory=lambda: deque(maxlen=15))
     ready: bool = False
+    state: str = STARTING
+    failures: list[float] = field(default_factory=list)
+    attempt: int = 0
+    restart_at: float = 0.0
+    started_at: float = 0.0
+    failed_checks: int = 0
+    next_check: float = 0.0
+    check: concurrent.futures.Future | None = None
 
 
 class Supervisor:
     def __init__(self, entries: list[Entry], *, cwd: Path, log_dir: Path,
-                 colour: bool, width: int | None = None) -> None:
+                 colour: bool, width: int | None = None, policy: Policy = Policy()) -> None:
         self.cwd = cwd
+        self.policy = policy
+        self.checker = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(entries)),
+                                                             thread_name_prefix="health")
         self.log_dir = log_dir
         self.use_colour = colour
         self.width = width or max(len("devrun"), *(len(e.name) for e in entries))
@@ -151,18 +227,24 @@ class Supervisor:
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
         for proc in self.procs:
             proc.log_path.write_bytes(b"")
             self.say(f"starting {proc.entry.name}: {proc.entry.command}")
-            proc.popen = subprocess.Popen(
-                ["bash", "-c", proc.entry.command],
-                cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            proc.reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
-            proc.reader.start()
+            self.spawn(proc)
+
+    def spawn(self, proc: Proc) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        proc.popen = subprocess.Popen(
+            ["bash", "-c", proc.entry.command],
+            cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        proc.started_at = time.monotonic()
+        proc.failed_checks = 0
+        proc.check = None
+        proc.reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
+        proc.reader.start()
 
     def first_dead(self) -> Proc | None:
         for proc in self.procs:
@@ -224,7 +306,7 @@ class Supervisor:
         for proc in self.procs:
             url = proc.entry.shown_url
             health = f"  (health: {proc.entry.ready_url})" if proc.entry.ready_url else ""
-            lines.append(f"  {proc.entry.name:<{self.width}}  {url or '-'}{health}")
+            lines.append(f"  {proc.entry.name:<{self.width}}  {proc.state:<7} {url or '-'}{health}")
         if pages:
             width = max(len(label) for label, _ in pages)
             lines += ["", "Open in a browser:"] + [f"  {label:<{width}}  {url}" for label, url in pages]
@@ -235,8 +317,123 @@ class Supervisor:
             lines += ["", logins[0]] + ["  " + line for line in logins[1:]]
         else:
             lines += ["", f"(no demo logins: {logins_file} does not exist)"]
-        lines += ["", f"Logs: {self.log_dir}/<name>.log     Stop: Ctrl-C", rule]
+        lines += ["", f"Logs: {self.log_dir}/<name>.log     Stop: Ctrl-C",
+                  "A process that dies or stops answering its health URL is restarted.", rule]
         self.emit("\n".join(lines))
+
+    # -- healing (after start-up) -------------------------------------------
+    def status_line(self) -> str:
+        parts = []
+        for proc in self.procs:
+            if proc.state == WAITING:
+                parts.append(f"{proc.entry.name} restarting (attempt {proc.attempt})")
+            else:
+                parts.append(f"{proc.entry.name} {proc.state}")
+        return "status: " + ", ".join(parts)
+
+    def write_status(self) -> None:
+        """``<log-dir>/status``: one ``name state pid`` line a process, for scripts
+        (the pid of the command devrun started, ``-`` while it is not running)."""
+        def pid(p: Proc) -> str:
+            return str(p.popen.pid) if p.popen is not None and p.popen.poll() is None else "-"
+        try:
+            tmp = self.log_dir / "status.tmp"
+            tmp.write_text("".join(f"{p.entry.name} {p.state.replace(' ', '_')} {pid(p)}\n" for p in self.procs))
+            tmp.replace(self.log_dir / "status")  # readers never see half a file
+        except OSError:
+            pass
+
+    def mark_started(self) -> None:
+        """After a successful start-up: everything is up and watched."""
+        now = time.monotonic()
+        for proc in self.procs:
+            proc.state = UP
+            proc.next_check = now + self.policy.health_interval
+        self.write_status()
+
+    def fail(self, proc: Proc, reason: str, now: float) -> None:
+        """A process died or stopped answering: kill what is left of its
+        group, then schedule a restart, or give up on it."""
+        if proc.popen is not None:
+            signal_group(proc.popen, signal.SIGKILL)
+            try:
+                proc.popen.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        if proc.reader is not None:
+            proc.reader.join(1)  # its last lines first
+        proc.failures = recent_failures(proc.failures + [now], now, self.policy.failure_window)
+        decision = plan_restart(proc.failures, now, self.policy)
+        proc.attempt = decision.attempt
+        if decision.give_up:
+            proc.state = GAVE_UP
+            self.say(self.paint(
+                f"{proc.entry.name} {reason}; it failed {decision.attempt} times in "
+                f"{self.policy.failure_window:.0f} s, giving up on it (the others keep running); "
+                f"see its log: {proc.log_path}", "1;31"))
+        else:
+            proc.state = WAITING
+            proc.restart_at = now + decision.delay
+            self.say(self.paint(
+                f"{proc.entry.name} {reason}; restarting in {decision.delay:g} s "
+                f"(attempt {decision.attempt}); log: {proc.log_path}", "1;33"))
+        self.write_status()
+        self.say(self.status_line())
+
+    def heal_once(self, now: float, ready_timeout: float) -> None:
+        """One pass of the watch loop: notice deaths and failed health checks,
+        start what is due, and mark restarted processes up when they answer."""
+        for proc in self.procs:
+            if proc.state == GAVE_UP:
+                continue
+            if proc.state == WAITING:
+                if now >= proc.restart_at and not self.stopping:
+                    with open(proc.log_path, "ab") as log:
+                        log.write(f"---- devrun: restart {proc.attempt} of {proc.entry.name} ----\n".encode())
+                    self.say(f"starting {proc.entry.name} again (attempt {proc.attempt})")
+                    self.spawn(proc)
+                    proc.state = STARTING if proc.entry.ready_url else UP
+                    proc.next_check = now
+                    self.write_status()
+                    if proc.state == UP:
+                        self.say(self.status_line())
+                continue
+            assert proc.popen is not None
+            if proc.popen.poll() is not None:
+                self.fail(proc, exit_reason(proc.popen, short=True), now)
+                continue
+            if not proc.entry.ready_url:
+                continue
+            if proc.check is not None:
+                if not proc.check.done():
+                    continue
+                ok, proc.check = proc.check.result(), None
+                if proc.state == STARTING:
+                    if ok:
+                        proc.state = UP
+                        self.say(self.paint(f"{proc.entry.name} is up again "
+                                            f"({now - proc.started_at:.1f} s after its restart)", "1;32"))
+                        self.write_status()
+                        self.say(self.status_line())
+                    elif now - proc.started_at > ready_timeout:
+                        self.fail(proc, f"was not ready at {proc.entry.ready_url} within {ready_timeout:.0f} s", now)
+                        continue
+                    proc.next_check = now + (0.5 if proc.state == STARTING else self.policy.health_interval)
+                else:
+                    proc.failed_checks = 0 if ok else proc.failed_checks + 1
+                    if not ok:
+                        self.say(f"{proc.entry.name}: health check {proc.failed_checks} of "
+                                 f"{self.policy.health_failures} failed ({proc.entry.ready_url})")
+                    if unhealthy(proc.failed_checks, self.policy):
+                        self.fail(proc, f"did not answer {proc.entry.ready_url} "
+                                  f"{proc.failed_checks} times in a row", now)
+                        continue
+                    proc.next_check = now + self.policy.health_interval
+            elif now >= proc.next_check:
+                proc.check = self.checker.submit(url_answers, proc.entry.ready_url, self.policy.health_timeout)
+
+    def all_given_up(self) -> bool:
+        return all(p.state == GAVE_UP for p in self.procs)
 
     def report_death(self, proc: Proc, reason: str) -> None:
         if proc.reader is not None:
@@ -259,9 +456,9 @@ def signal_group(popen: subprocess.Popen, sig: int) -> None:
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local URLs: no proxy
 
 
-def url_answers(url: str) -> bool:
+def url_answers(url: str, timeout: float = 2.0) -> bool:
     try:
-        with _OPENER.open(url, timeout=2) as response:
+        with _OPENER.open(url, timeout=timeout) as response:
             return response.status < 400
     except urllib.error.HTTPError as error:
         return error.code < 400
@@ -269,8 +466,10 @@ def url_answers(url: str) -> bool:
         return False
 
 
-def exit_reason(popen: subprocess.Popen) -> str:
+def exit_reason(popen: subprocess.Popen, short: bool = False) -> str:
     code = popen.returncode
+    if short:
+        return f"exited ({code})"
     if code is not None and code < 0:
         return f"was killed by signal {-code}"
     return f"exited with code {code}"
@@ -287,7 +486,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds to wait for all ready URLs (default: %(default)s)")
     parser.add_argument("--grace", type=float, default=10.0,
                         help="seconds between SIGTERM and SIGKILL on stop (default: %(default)s)")
+    d = Policy()
+    parser.add_argument("--backoff-max", type=float, default=d.backoff_max,
+                        help="longest wait before a restart, seconds (default: %(default)s)")
+    parser.add_argument("--max-failures", type=int, default=d.max_failures,
+                        help="failures within the window before giving up (default: %(default)s)")
+    parser.add_argument("--failure-window", type=float, default=d.failure_window,
+                        help="seconds (default: %(default)s)")
+    parser.add_argument("--health-interval", type=float, default=d.health_interval,
+                        help="seconds between health checks (default: %(default)s)")
+    parser.add_argument("--health-timeout", type=float, default=d.health_timeout,
+                        help="seconds one health check may take (default: %(default)s)")
+    parser.add_argument("--health-failures", type=int, default=d.health_failures,
+                        help="consecutive failed checks before a restart (default: %(default)s)")
     args = parser.parse_args(argv)
+    policy = Policy(backoff_base=d.backoff_base, backoff_max=args.backoff_max, max_failures=args.max_failures,
+                    failure_window=args.failure_window, health_interval=args.health_interval,
+                    health_timeout=args.health_timeout, health_failures=args.health_failures)
 
     try:
         text = args.procfile.read_text()
@@ -299,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     colour = colour or bool(os.environ.get("FORCE_COLOR"))
     supervisor = Supervisor(entries, cwd=args.procfile.resolve().parent,
-                            log_dir=args.log_dir.resolve(), colour=colour)
+                            log_dir=args.log_dir.resolve(), colour=colour, policy=policy)
 
     requested: list[int] = []
 
@@ -323,11 +538,12 @@ def main(argv: list[str] | None = None) -> int:
                     f"within {args.ready_timeout:.0f} s")
             status = 1
         elif not requested:
+            supervisor.mark_started()
             supervisor.banner(args.logins, pages)
             while not requested:
-                dead = supervisor.first_dead()
-                if dead is not None:
-                    supervisor.report_death(dead, exit_reason(dead.popen))
+                supervisor.heal_once(time.monotonic(), args.ready_timeout)
+                if supervisor.all_given_up():
+                    supervisor.say(supervisor.paint("every process has been given up on; stopping", "1;31"))
                     status = 1
                     break
                 time.sleep(0.2)
@@ -335,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         if requested:
             supervisor.say(f"got {signal.Signals(requested[0]).name}; stopping everything")
         supervisor.stop(args.grace)
+        supervisor.checker.shutdown(wait=False, cancel_futures=True)
         supervisor.say("all processes stopped")
     return status
 

@@ -116,6 +116,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
         "url": functools.partial(url, request),
         "flash": request.query.get("done"),
         "unread": request.get(UNREAD),
+        "unshown_errors": {},
         **context,
     }
     actor = ctx["actor"]
@@ -126,6 +127,10 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     else:
         ctx["chat_token"] = None
     text = env.get_template(template).render(ctx)
+    if status >= 400 and context.get("errors") and 'role="alert"' not in text:
+        # The refused form is not on the page any more (its record moved on or is
+        # not listed): the error and its code go above the page instead of nowhere.
+        text = env.get_template(template).render({**ctx, "unshown_errors": context["errors"]})
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
 

@@ -256,7 +256,9 @@
       { message: m.message, title: m.title || undefined, session_id: sessionId, customData: custom(), client_id: m.client_id },
       function (err, ack) {
         if (err || !ack) return; // still in the outbox; sent again on reconnect
-        if (ack.ok || (ack.error && ack.error.code !== "rate_limited")) {
+        var code = ack.error && ack.error.code;
+        if (code === "shutting_down") return; // the hub is restarting: kept, sent again on reconnect
+        if (ack.ok || (code && code !== "rate_limited")) {
           outbox = outbox.filter(function (x) { return x.client_id !== m.client_id; });
           store.set("outbox", outbox);
         }

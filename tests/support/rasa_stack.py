@@ -1,9 +1,14 @@
 """The real Rasa server (.venv-rasa) and the real action server (.venv) on free
 ports, for the bot's, the hub's and the browser tests (and bench/hub_bot_turn.py).
 
-``start_stack`` starts the action server (with its own database, secret and
-knowledge-base folder), then Rasa on the project's trained model
-(``bot/models/fieldserv.tar.gz``) pointed at it. The hub's tests may run
+``start_stack`` starts the action server as ``make run`` does
+(``python -m actions.server``: 127.0.0.1 only, a shared token of its own, its
+own database, secret and knowledge-base folder), then Rasa on the project's
+trained model (``bot/models/fieldserv.tar.gz``) pointed at it with that token.
+``tracker_db`` gives Rasa the SQL tracker store of ``endpoints.yml`` on a
+SQLite file (always a test's own path, never ``var/``); without it Rasa keeps
+conversations in memory. ``RasaStack.kill_rasa`` / ``start_rasa`` restart Rasa
+alone on the same files. The hub's tests may run
 before a model is trained: ``model=tiny_model()`` trains (once, cached under
 ``var/test-cache``) a keyword bot whose handoff answer is the real bot's
 contract, a custom payload ``{"handoff": {"reason", "requested_by"}}``; it
@@ -15,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -57,7 +64,10 @@ class RasaStack:
     model: Path
     workdir: Path
     action_url: str | None = None
+    action_token: str | None = None
     procs: list[subprocess.Popen] = field(default_factory=list)
+    rasa_command: list[str] = field(default_factory=list)
+    rasa_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def real_bot(self) -> bool:
@@ -76,6 +86,24 @@ class RasaStack:
         with urllib.request.urlopen(f"{self.url}/conversations/{sender}/tracker", timeout=60) as resp:
             return json.loads(resp.read())
 
+    @property
+    def rasa(self) -> subprocess.Popen:
+        return self.procs[-1]
+
+    def kill_rasa(self) -> None:
+        """SIGKILL Rasa (no shutdown hooks run), and wait until it is gone."""
+        self.rasa.send_signal(signal.SIGKILL)
+        self.rasa.wait(30)
+
+    def start_rasa(self) -> None:
+        """Start Rasa again with the same command, endpoints and tracker store."""
+        rlog = self.workdir / "rasa.log"
+        with rlog.open("ab") as out:
+            out.write(b"\n--- restarted ---\n")
+            self.procs[-1] = subprocess.Popen(self.rasa_command, cwd=self.workdir, env=self.rasa_env, stdout=out,
+                                              stderr=subprocess.STDOUT)
+        wait_for(f"{self.url}/status", self.procs[-1], rlog, "Rasa")
+
     def stop(self) -> None:
         for proc in reversed(self.procs):
             if proc.poll() is None:
@@ -89,7 +117,7 @@ class RasaStack:
 
 def start_stack(workdir: Path, *, database_url: str, secret_key: str, model: Path | None = None,
                 action_package: str = "actions", kb_index_dir: Path | None = None,
-                env: dict[str, str] | None = None) -> RasaStack:
+                env: dict[str, str] | None = None, tracker_db: Path | None = None) -> RasaStack:
     """The action server (unless the model is the tiny bot), then Rasa pointed at it.
 
     ``kb_index_dir``: the knowledge-base index the action server searches
@@ -101,24 +129,36 @@ def start_stack(workdir: Path, *, database_url: str, secret_key: str, model: Pat
                 "RASA_TELEMETRY_ENABLED": "false", "KB_INDEX_DIR": str(kb_index_dir or workdir / "no-kb"),
                 **(env or {})}
     stack = RasaStack(f"http://127.0.0.1:{free_port()}", model, workdir)
+    if tracker_db is not None:
+        tracker_db.parent.mkdir(parents=True, exist_ok=True)
     endpoints, credentials = workdir / "endpoints.yml", workdir / "credentials.yml"
     credentials.write_text("rest:\n", encoding="utf-8")
     try:
         if real:
             stack.action_url = f"http://127.0.0.1:{free_port()}"
+            stack.action_token = base_env.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(24)
+            base_env["ACTION_SERVER_TOKEN"] = stack.action_token
             alog = workdir / "actions.log"
             stack.procs.append(subprocess.Popen(
-                [str(PY), "-m", "rasa_sdk", "--actions", action_package, "--port", stack.action_url.rsplit(":", 1)[1]],
+                [str(PY), "-m", "actions.server", "--actions", action_package,
+                 "--port", stack.action_url.rsplit(":", 1)[1]],
                 cwd=ROOT, env=base_env, stdout=alog.open("wb"), stderr=subprocess.STDOUT))
             wait_for(f"{stack.action_url}/health", stack.procs[-1], alog, "the action server")
-            endpoints.write_text(f"action_endpoint:\n  url: {stack.action_url}/webhook\n", encoding="utf-8")
+            # the same shape as the project's endpoints.yml: the token through ${ACTION_SERVER_TOKEN}
+            endpoint_text = (f"action_endpoint:\n  url: {stack.action_url}/webhook\n"
+                             "  token: ${ACTION_SERVER_TOKEN}\n")
         else:
-            endpoints.write_text("", encoding="utf-8")
+            endpoint_text = ""
+        if tracker_db is not None:
+            base_env["RASA_TRACKER_URL"] = f"sqlite:///{tracker_db.resolve()}"
+            endpoint_text += "tracker_store:\n  type: SQL\n  url: ${RASA_TRACKER_URL}\n"
+        endpoints.write_text(endpoint_text, encoding="utf-8")
         rlog = workdir / "rasa.log"
-        stack.procs.append(subprocess.Popen(
-            [str(RASA), "run", "--enable-api", "-m", str(model), "-p", stack.url.rsplit(":", 1)[1], "-i", "127.0.0.1",
-             "--endpoints", str(endpoints), "--credentials", str(credentials)],
-            cwd=workdir, env=base_env, stdout=rlog.open("wb"), stderr=subprocess.STDOUT))
+        stack.rasa_command = [str(RASA), "run", "--enable-api", "-m", str(model), "-p", stack.url.rsplit(":", 1)[1],
+                              "-i", "127.0.0.1", "--endpoints", str(endpoints), "--credentials", str(credentials)]
+        stack.rasa_env = base_env
+        stack.procs.append(subprocess.Popen(stack.rasa_command, cwd=workdir, env=base_env, stdout=rlog.open("wb"),
+                                            stderr=subprocess.STDOUT))
         wait_for(f"{stack.url}/status", stack.procs[-1], rlog, "Rasa")
     except Exception:
         stack.stop()

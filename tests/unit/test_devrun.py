@@ -49,14 +49,14 @@ def port_open(port: int) -> bool:
 class Devrun:
     """devrun.py running in a subprocess, its output collected line by line."""
 
-    def __init__(self, tmp_path: Path, procfile_text: str) -> None:
+    def __init__(self, tmp_path: Path, procfile_text: str, *extra: str) -> None:
         (tmp_path / "Procfile").write_text(procfile_text)
         self.log_dir = tmp_path / "logs"
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         self.popen = subprocess.Popen(
             [sys.executable, str(DEVRUN), "Procfile", "--log-dir", str(self.log_dir),
-             "--ready-timeout", "45", "--grace", "5"],
+             "--ready-timeout", "45", "--grace", "5", *extra],
             cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, env=dict(os.environ, NO_COLOR="1"),
         )
@@ -160,22 +160,103 @@ def test_starts_processes_waits_until_ready_and_stops_them_on_sigterm(tmp_path):
         run.kill()
 
 
-def test_a_dying_process_stops_the_others_and_fails_naming_it(tmp_path):
+def test_a_process_that_dies_after_start_up_is_restarted_and_the_others_keep_serving(tmp_path):
     port = free_port()
+    marker = tmp_path / "runs"
     run = Devrun(tmp_path, (
         f"steady: {http_server(port)}  # ready: http://127.0.0.1:{port}/\n"
-        "crashy: echo 'crashy is up'; sleep 2; echo 'crashy fails now' >&2; exit 3\n"
+        # up for good from its second run on
+        f"flaky: echo run >> {marker}; if [ $(wc -l < {marker}) -lt 2 ]; then sleep 2; echo 'flaky fails now' >&2;"
+        " exit 3; fi; exec sleep 600\n"
     ))
     try:
-        code = run.wait_exit()
-        assert code != 0
-        assert "crashy exited with code 3" in run.output
-        assert "crashy fails now" in run.output
-        assert str(run.log_dir / "crashy.log") in run.output
-        assert "crashy fails now" in (run.log_dir / "crashy.log").read_text()
+        run.wait_for("fieldserv is running")
+        run.wait_for("flaky exited (3); restarting in 1 s (attempt 1)")
+        assert str(run.log_dir / "flaky.log") in run.lines[-1]
+        run.wait_for("status: steady up, flaky restarting (attempt 1)")
+        run.wait_for("starting flaky again (attempt 1)")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
+            assert resp.status == 200  # the other one kept serving
+        log = (run.log_dir / "flaky.log").read_text()
+        assert "flaky fails now" in log and "---- devrun: restart 1 of flaky ----" in log
+        run.popen.send_signal(signal.SIGTERM)
+        assert run.wait_exit() == 0, run.output
         assert not port_open(port)
     finally:
         run.kill()
+
+
+def test_a_process_that_keeps_failing_is_given_up_on_naming_its_log(tmp_path):
+    port = free_port()
+    run = Devrun(tmp_path, (
+        f"steady: {http_server(port)}  # ready: http://127.0.0.1:{port}/\n"
+        "crashy: echo 'crashy is up'; sleep 1; echo 'crashy fails now' >&2; exit 3\n"
+    ), "--max-failures", "3", "--backoff-max", "1")
+    try:
+        run.wait_for("crashy exited (3); restarting in 1 s (attempt 1)")
+        run.wait_for("crashy exited (3); restarting in 1 s (attempt 2)")
+        run.wait_for("giving up on it")
+        line = run.lines[-1]
+        assert "crashy exited (3); it failed 3 times" in line and str(run.log_dir / "crashy.log") in line
+        run.wait_for("status: steady up, crashy gave up")
+        status = [line.split() for line in (run.log_dir / "status").read_text().splitlines()]
+        assert [(name, state) for name, state, _pid in status] == [("steady", "up"), ("crashy", "gave_up")]
+        assert status[0][2].isdigit() and status[1][2] == "-"
+        assert "crashy fails now" in (run.log_dir / "crashy.log").read_text()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
+            assert resp.status == 200
+        assert run.popen.poll() is None  # devrun keeps the rest running
+        run.popen.send_signal(signal.SIGTERM)
+        assert run.wait_exit() == 0, run.output
+    finally:
+        run.kill()
+
+
+def test_a_process_that_stops_answering_its_health_url_is_killed_and_restarted(tmp_path):
+    port = free_port()
+    run = Devrun(tmp_path, f"frozen: {http_server(port)}  # ready: http://127.0.0.1:{port}/\n",
+                 "--health-interval", "0.5", "--health-timeout", "0.5", "--health-failures", "2")
+    try:
+        run.wait_for("fieldserv is running")
+        first = run.popen.pid  # (only to be sure we freeze the server, not devrun)
+        pids = subprocess.run(["pgrep", "-f", f"http.server {port}"], capture_output=True, text=True).stdout.split()
+        pids = [int(p) for p in pids if int(p) != first]
+        assert pids
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)  # alive, but answers nothing: like a hung worker
+        run.wait_for("frozen: health check 1 of 2 failed")
+        run.wait_for(f"frozen did not answer http://127.0.0.1:{port}/ 2 times in a row; restarting in 1 s")
+        run.wait_for("frozen is up again")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as resp:
+            assert resp.status == 200
+        for pid in pids:
+            assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        run.popen.send_signal(signal.SIGTERM)
+        assert run.wait_exit() == 0, run.output
+    finally:
+        run.kill()
+
+
+@pytest.mark.parametrize("attempt, expected", [(0, 0), (1, 1), (2, 2), (3, 4), (5, 16), (6, 30), (50, 30)])
+def test_backoff_doubles_up_to_a_cap(attempt, expected):
+    assert devrun.backoff_delay(attempt, base=1, cap=30) == expected
+
+
+def test_restart_plan_counts_only_failures_within_the_window_and_gives_up_at_the_limit():
+    policy = devrun.Policy(max_failures=5, failure_window=120, backoff_base=1, backoff_max=30)
+    plan = devrun.plan_restart
+    assert plan([100.0], 100.0, policy) == devrun.Decision(False, 1, 1)
+    assert plan([100.0, 101.0], 101.0, policy) == devrun.Decision(False, 2, 2)
+    assert plan([10.0, 20.0, 30.0, 40.0], 40.0, policy) == devrun.Decision(False, 4, 8)
+    assert plan([10.0, 20.0, 30.0, 40.0, 50.0], 50.0, policy).give_up
+    # failures older than the window are forgiven: a process that ran for a while starts over
+    assert plan([0.0, 1.0, 2.0, 3.0, 500.0], 500.0, policy) == devrun.Decision(False, 1, 1)
+    assert devrun.recent_failures([0.0, 100.0, 200.0], 210.0, 120) == [100.0, 200.0]
+
+
+def test_a_process_is_unhealthy_after_consecutive_failed_checks():
+    policy = devrun.Policy(health_failures=3)
+    assert [devrun.unhealthy(n, policy) for n in range(5)] == [False, False, False, True, True]
 
 
 def test_a_process_that_dies_before_it_is_ready_fails_the_start(tmp_path):
