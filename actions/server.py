@@ -27,10 +27,11 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-import secrets
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+from backend.local_secrets import shared_secret
 
 log = logging.getLogger("actions.server")
 
@@ -50,26 +51,7 @@ def _var_dir(env: Mapping[str, str]) -> Path:
 def action_server_token(var_dir: Path | None = None, env: Mapping[str, str] | None = None) -> str:
     """``ACTION_SERVER_TOKEN``, else the token kept in ``var_dir`` (made once, mode 0600)."""
     env = os.environ if env is None else env
-    if env.get(TOKEN_ENV):
-        return env[TOKEN_ENV]
-    path = Path(var_dir or _var_dir(env)) / TOKEN_FILE
-    for _ in range(3):
-        try:
-            token = path.read_text().strip()
-            if token:
-                return token
-        except FileNotFoundError:
-            pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(32)
-        try:  # the first process to get here writes it; the others read what it wrote
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(token + "\n")
-        return token
-    raise RuntimeError(f"{path} is empty; delete it or set {TOKEN_ENV}")
+    return shared_secret(Path(var_dir or _var_dir(env)) / TOKEN_FILE, TOKEN_ENV, env)
 
 
 def presented_token(args: Mapping[str, list[str]] | None, headers: Mapping[str, str]) -> str | None:

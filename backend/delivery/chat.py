@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -31,6 +29,7 @@ from pathlib import Path
 
 from backend.delivery.channels import NotApplicable, Outgoing, PermanentFailure, TransientFailure
 from backend.notifications.wording import word
+from backend.local_secrets import shared_secret
 
 NAME = "chat"
 PATH = "/internal/notices"
@@ -42,27 +41,7 @@ TEXT_MAX = 3000  # a chat message is at most 4,000 characters; the inbox keeps t
 
 def hub_token(var_dir: Path, env: Mapping[str, str] | None = None) -> str:
     """``HUB_INTERNAL_TOKEN``, else the token kept under ``var_dir`` (made on first use)."""
-    env = os.environ if env is None else env
-    if env.get("HUB_INTERNAL_TOKEN"):
-        return env["HUB_INTERNAL_TOKEN"]
-    path = Path(var_dir) / TOKEN_FILE
-    for _ in range(3):
-        try:
-            token = path.read_text().strip()
-            if token:
-                return token
-        except FileNotFoundError:
-            pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(32)
-        try:  # the first process to get here writes it; the others read what it wrote
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(token + "\n")
-        return token
-    raise RuntimeError(f"{path} is empty; delete it or set HUB_INTERNAL_TOKEN")
+    return shared_secret(Path(var_dir) / TOKEN_FILE, "HUB_INTERNAL_TOKEN", env)
 
 
 def chat_client_id(message_id: str) -> str:

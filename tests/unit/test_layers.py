@@ -18,7 +18,7 @@ BACKEND = ROOT / "backend"
 
 # Lowest first. A package imports only from the layers before its own.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"errors", "settings"}),
+    ("foundation", {"errors", "settings", "local_secrets"}),
     ("field rules", {"fields"}),
     ("kernel", {"db", "lifecycle", "references"}),
     ("who", {"identity"}),
