@@ -14,6 +14,7 @@ def all_routes() -> list[Route]:
         contracts,
         customers,
         desk,
+        gateways,
         intake,
         jobs,
         ledger,
@@ -25,5 +26,5 @@ def all_routes() -> list[Route]:
     )
 
     tables = [meta, auth, users, customers, catalog, contract_types, desk, intake, jobs, contracts, orders, repairs,
-              billing, ledger, reports]
+              billing, gateways, ledger, reports]
     return [route for table in tables for route in table.routes.routes]
