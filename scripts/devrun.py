@@ -289,13 +289,7 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 self.say(f"{proc.entry.name} ignored SIGTERM for {grace:.0f} s; killing it")
         for proc in self.procs:
-            # Kill whatever is left in each group (grandchildren too).
-            if proc.popen is not None:
-                signal_group(proc.popen, signal.SIGKILL)
-                try:
-                    proc.popen.wait(5)
-                except subprocess.TimeoutExpired:
-                    pass
+            kill_group(proc)  # whatever is left in each group (grandchildren too)
         for proc in self.procs:
             if proc.reader is not None:
                 proc.reader.join(2)
@@ -354,12 +348,7 @@ class Supervisor:
     def fail(self, proc: Proc, reason: str, now: float) -> None:
         """A process died or stopped answering: kill what is left of its
         group, then schedule a restart, or give up on it."""
-        if proc.popen is not None:
-            signal_group(proc.popen, signal.SIGKILL)
-            try:
-                proc.popen.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
+        kill_group(proc)
         if proc.reader is not None:
             proc.reader.join(1)  # its last lines first
         proc.failures = recent_failures(proc.failures + [now], now, self.policy.failure_window)
@@ -444,6 +433,17 @@ class Supervisor:
             for line in list(proc.tail):
                 self.say("    " + line)
         self.say(f"full log of {proc.entry.name}: {proc.log_path}")
+
+
+def kill_group(proc) -> None:
+    """SIGKILL a process's whole group and reap it (a few seconds at most)."""
+    if proc.popen is None:
+        return
+    signal_group(proc.popen, signal.SIGKILL)
+    try:
+        proc.popen.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def signal_group(popen: subprocess.Popen, sig: int) -> None:

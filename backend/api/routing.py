@@ -156,14 +156,20 @@ def _parse_query(request: web.Request, spec: dict[str, Field]) -> dict[str, Any]
     return out
 
 
-async def read_json(request: web.Request) -> Any:
+async def read_body(request: web.Request) -> bytes:
+    """The raw body, refused (413) over ``JSON_BODY_MAX`` whether or not it says its length."""
+    too_large = DomainError(ErrorCode.UPLOAD_TOO_LARGE, f"the request body is larger than {JSON_BODY_MAX} bytes",
+                            limit=JSON_BODY_MAX)
     if request.content_length is not None and request.content_length > JSON_BODY_MAX:
-        raise DomainError(ErrorCode.UPLOAD_TOO_LARGE, f"the request body is larger than {JSON_BODY_MAX} bytes",
-                          limit=JSON_BODY_MAX)
+        raise too_large  # refused before a byte of it is read
     raw = await request.content.read(JSON_BODY_MAX + 1)
     if len(raw) > JSON_BODY_MAX:
-        raise DomainError(ErrorCode.UPLOAD_TOO_LARGE, f"the request body is larger than {JSON_BODY_MAX} bytes",
-                          limit=JSON_BODY_MAX)
+        raise too_large
+    return raw
+
+
+async def read_json(request: web.Request) -> Any:
+    raw = await read_body(request)
     if not raw.strip():
         return MISSING
     try:

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from backend.api.responses import returns
-from backend.api.routing import JSON_BODY_MAX, Call, RouteTable
+from backend.api.routing import Call, RouteTable, read_body
 from backend.errors import DomainError, ErrorCode
 from backend.processes import gateway
 from backend.processes.razorpay import RazorpayGateway
@@ -14,18 +14,6 @@ from backend.processes.razorpay import RazorpayGateway
 routes = RouteTable("payment gateways", "Webhooks of online payment gateways (signed, no login)")
 
 RAZORPAY_SECRET_ENV = "RAZORPAY_WEBHOOK_SECRET"
-
-
-async def _raw_body(call: Call) -> bytes:
-    request = call.request
-    if request.content_length is not None and request.content_length > JSON_BODY_MAX:
-        raise DomainError(ErrorCode.UPLOAD_TOO_LARGE, f"the request body is larger than {JSON_BODY_MAX} bytes",
-                          limit=JSON_BODY_MAX)
-    raw = await request.content.read(JSON_BODY_MAX + 1)
-    if len(raw) > JSON_BODY_MAX:
-        raise DomainError(ErrorCode.UPLOAD_TOO_LARGE, f"the request body is larger than {JSON_BODY_MAX} bytes",
-                          limit=JSON_BODY_MAX)
-    return raw
 
 
 @routes.post("/api/payments/gateways/razorpay/webhook", "Razorpay's webhook: a payment captured, failed or refunded",
@@ -42,6 +30,6 @@ async def razorpay_webhook(call: Call) -> Any:
     if not secret:
         raise DomainError(ErrorCode.CONFLICT, f"the Razorpay webhook is not configured on this server: "
                                               f"set {RAZORPAY_SECRET_ENV}")
-    raw = await _raw_body(call)
+    raw = await read_body(call.request)
     return await call.plain(gateway.handle_gateway_event, gateway=RazorpayGateway(secret), raw_body=raw,
                             headers=dict(call.request.headers))
