@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from backend.catalog.hsn import SERVICE_SAC
 from backend.catalog.models import Item, Part, Product, ServiceCharge
 from backend.coverage.models import Contract, CoveredItem
 from backend.customers.models import Contact, Customer, Site
@@ -62,6 +63,21 @@ PARTS = [
     ("P-MAGNETRON", "Magnetron (microwave)", "2600.00", "1700.00", 4),
     ("P-FILTER-AC", "Air filter set (AC)", "400.00", "150.00", 40),
 ]
+# HSN codes of the parts (6 digits, the Harmonised System subheading).
+HSN = {
+    "P-DRAIN-PUMP": "841370",  # other centrifugal pumps for liquids
+    "P-DOOR-GASKET": "401693",  # gaskets, washers and other seals of vulcanised rubber
+    "P-CAP-35UF": "853225",  # fixed capacitors, dielectric of paper or plastics
+    "P-GAS-R32": "290339",  # fluorinated derivatives of acyclic hydrocarbons (difluoromethane)
+    "P-PCB-WM": "853710",  # boards and panels for electric control, up to 1,000 V
+    "P-THERMOSTAT": "903210",  # thermostats
+    "P-MAGNETRON": "854071",  # magnetrons
+    "P-FILTER-AC": "842139",  # filtering or purifying machinery for gases, other
+}
+# GST registration of the demo customers: Asha is a consumer in Maharashtra (the company's state: CGST +
+# SGST), Greenleaf Cafe a registered firm in Maharashtra (B2B, CGST + SGST), and Ravi a registered
+# proprietor in Karnataka (B2B across states: IGST).
+GST = {"C-0001": (None, "27"), "C-0002": ("29ABCPK7310M1ZH", "29"), "C-0003": ("27AAGFG4821K1ZA", "27")}
 
 
 def load(uow: UnitOfWork, *, today: date | None = None) -> list[DemoLogin]:
@@ -77,7 +93,7 @@ def load(uow: UnitOfWork, *, today: date | None = None) -> list[DemoLogin]:
             ("C-0003", "Greenleaf Cafe", "orders@greenleafcafe.example", "+91 22 4000 3333", "Mumbai",
              "Shop 3, Hill Road, Bandra West"),
         ]:
-            c = Customer(code=code, name=name, email=email, phone=phone)
+            c = Customer(code=code, name=name, email=email, phone=phone, gstin=GST[code][0], state_code=GST[code][1])
             s.add(c)
             s.flush()
             site = Site(customer_id=c.id, name="Main", address=address, city=city)
@@ -98,11 +114,11 @@ def load(uow: UnitOfWork, *, today: date | None = None) -> list[DemoLogin]:
             s.add(products[sku])
         for sku, name, price, cost, qty in PARTS:
             s.add(Part(sku=sku, name=name, unit_price=Decimal(price), unit_cost=Decimal(cost),
-                       tax_rate=Decimal("18.00"), stock_qty=Decimal(qty)))
+                       tax_rate=Decimal("18.00"), stock_qty=Decimal(qty), hsn_code=HSN[sku]))
         s.add(ServiceCharge(code="VISIT", name="Service visit (labour)", unit_price=Decimal("499.00"),
-                            tax_rate=Decimal("18.00")))
+                            tax_rate=Decimal("18.00"), sac_code=SERVICE_SAC))
         s.add(ServiceCharge(code="BENCH", name="Workshop bench fee", unit_price=Decimal("299.00"),
-                            tax_rate=Decimal("18.00")))
+                            tax_rate=Decimal("18.00"), sac_code=SERVICE_SAC))
         s.flush()
 
         def item(serial, sku, cust, installed_days_ago, warranty_days_left=None):
@@ -183,3 +199,18 @@ def _history(uow: UnitOfWork, today: date) -> None:
                                         description="Wall-mount installation of a second AC unit",
                                         lines=[{"code": "VISIT", "qty": 2}])
     orders.invoice_service_order(uow, agent, order_ref=order.number)
+    # Ravi is registered in Karnataka, so his order's tax invoice charges IGST (Asha's: CGST + SGST)
+    order = orders.create_service_order(uow, agent, customer_id=ids["ravi@example.com"][1],
+                                        description="Deep cleaning and gas check of the refrigerator",
+                                        lines=[{"code": "VISIT", "qty": 1}])
+    orders.invoice_service_order(uow, agent, order_ref=order.number)
+    from backend.banking.statements import save_bank_format
+
+    # The CSV exports of two common banks, so a statement can be imported on the first day
+    # (an agent saves other banks' mappings on the reconciliation page).
+    save_bank_format(uow, agent, name="HDFC Bank (CSV)", date_column="Date", date_format="%d/%m/%y",
+                     credit_column="Deposit Amt.", debit_column="Withdrawal Amt.", reference_column="Chq./Ref.No.",
+                     narration_column="Narration")
+    save_bank_format(uow, agent, name="SBI (CSV)", date_column="Txn Date", date_format="%d %b %Y",
+                     credit_column="Credit", debit_column="Debit", reference_column="Ref No./Cheque No.",
+                     narration_column="Description")

@@ -21,6 +21,10 @@ PREFIXES: dict[str, str] = {
     "VO": "vouchers",
     "SO": "service_orders",
     "RO": "repair_orders",
+    "CL": "collections",
+    "DP": "deposits",
+    "CN": "credit_notes",
+    "RF": "refunds",
 }
 
 _REF = re.compile(r"^\s*([A-Za-z]{2,3})[-\s]?0*(\d{1,9})\s*$")

@@ -136,23 +136,24 @@ setup_rasa() {
 }
 
 setup_browser() {
-    if [[ -x "$CHROMIUM" ]]; then
-        say "browser: $CHROMIUM present"
+    # libzbar0: the QR decoder the tests read invoices' payment codes with (pyzbar)
+    if [[ -x "$CHROMIUM" ]] && ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0'; then
+        say "browser: $CHROMIUM and libzbar present"
         return 0
     fi
-    local cmd="apt-get update && apt-get install -y chromium"
+    local cmd="apt-get update && apt-get install -y chromium libzbar0"
     if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
         say "browser: $CHROMIUM is missing; the browser (e2e) tests will be skipped."
         say "browser: to run them, install Debian's chromium:  sudo sh -c '$cmd'"
         return 0
     fi
-    say "browser: installing Debian's chromium for the e2e tests ($cmd; ~1-2 min; log: var/log/setup-chromium.log)"
+    say "browser: installing Debian's chromium and libzbar0 for the e2e tests ($cmd; ~1-2 min; log: var/log/setup-chromium.log)"
     local start=$SECONDS
     export DEBIAN_FRONTEND=noninteractive
     # Wait (up to 10 min) rather than fail if another apt run holds the lock.
     if ! run_logged var/log/setup-chromium.log bash -c \
             'apt-get -o DPkg::Lock::Timeout=600 update -q &&
-             apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium'; then
+             apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium libzbar0'; then
         die "browser: installing chromium failed (log: var/log/setup-chromium.log); run: $cmd"
     fi
     [[ -x "$CHROMIUM" ]] || die "browser: chromium installed but $CHROMIUM is missing"

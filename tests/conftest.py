@@ -68,6 +68,8 @@ def _empty(engine) -> None:
     names = [t.name for t in reversed(metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+        # the seeded contract types outlive a test: undo what a test may switch on
+        conn.execute(text("UPDATE coverage_types SET requires_signature = false"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

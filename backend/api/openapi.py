@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from backend.api.responses import SchemaBook
@@ -114,7 +115,18 @@ def _param(name: str, where: str, field, required: bool) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class Download:
+    """The response of a route that answers with a file (a picture, a PDF), not JSON."""
+
+    content_types: tuple[str, ...]
+
+
 def _responses(route: Route, book: SchemaBook) -> dict[str, Any]:
+    if isinstance(route.response, Download):
+        return {str(route.status): {"description": "The file", "content": {
+            t: {"schema": {"type": "string", "format": "binary"}} for t in route.response.content_types}},
+            **_errors(route)}
     schema = book.schema_of(route.response) if route.response is not None else {"type": "object"}
     ok = {"description": "OK", "content": {"application/json": {"schema": schema}}}
     if "csv" in getattr(route.query.get("format"), "choices", ()):
@@ -124,10 +136,11 @@ def _responses(route: Route, book: SchemaBook) -> dict[str, Any]:
     if route.status == 201 and route.idempotent:
         responses["200"] = {"description": "Already done with this Idempotency-Key: the first result",
                             "content": {"application/json": {"schema": schema}}}
+    return responses | _errors(route)
+
+
+def _errors(route: Route) -> dict[str, Any]:
     errors = dict(ERROR_STATUSES) | {s: EXTRA_STATUSES[s] for s in route.errors}
-    for status, text in sorted(errors.items()):
-        responses[str(status)] = {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-    return responses
+    return {str(status): {"description": text,
+                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            for status, text in sorted(errors.items())}

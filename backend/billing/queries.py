@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.billing.models import Invoice, InvoiceState
-from backend.billing.service import InvoiceView, invoice_view
-from backend.identity.actor import Actor, require_customer_access
+from backend.billing.service import InvoiceView, invoice_view, load_invoice
+from backend.errors import DomainError
+from backend.identity.actor import SYSTEM, Actor, require_customer_access
 
 
 def open_invoices(s: Session, actor: Actor, *, customer_id: int, limit: int = 10) -> list[InvoiceView]:
@@ -16,3 +19,16 @@ def open_invoices(s: Session, actor: Actor, *, customer_id: int, limit: int = 10
     q = (select(Invoice).where(Invoice.customer_id == customer_id, Invoice.state == InvoiceState.OPEN)
          .order_by(Invoice.id).limit(min(max(limit, 1), 500)))
     return [invoice_view(s, inv) for inv in s.scalars(q)]
+
+
+def invoice_of_notice(s: Session, *, subject_type: str, subject_id: int, payload: dict[str, Any]) -> Invoice | None:
+    """The invoice a notice is about: named in it, its subject, or the last one raised for its subject."""
+    if payload.get("invoice"):
+        try:
+            return load_invoice(s, SYSTEM, str(payload["invoice"]))
+        except DomainError:
+            return None
+    if subject_type == "invoice":
+        return s.get(Invoice, subject_id)
+    return s.scalar(select(Invoice).where(Invoice.source_type == subject_type, Invoice.source_id == subject_id)
+                    .order_by(Invoice.id.desc()).limit(1))

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from backend import fields, idempotency
 from backend.billing.lifecycle import INVOICE_MOVES
-from backend.billing.models import CollectionFollowUp, Invoice, InvoiceLine, InvoiceState, Receipt
+from backend.billing.models import CollectionFollowUp, CreditNote, Invoice, InvoiceLine, InvoiceState, Receipt, Refund
 from backend.db import UnitOfWork, money
 from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move
 from backend.identity.actor import STAFF, Actor, require_role
 from backend.identity.models import Role
 from backend.ledger import chart
-from backend.ledger.models import VoucherKind
+from backend.ledger.models import InvoiceBalance, VoucherKind
 from backend.ledger.posting import Line, post_voucher
 from backend.notifications.outbox import notify
 from backend.references import assign_number, normalise, parse
@@ -35,8 +35,16 @@ class InvoiceLineView:
     qty: Decimal
     unit_price: Decimal
     tax_rate: Decimal
-    amount: Decimal
+    amount: Decimal  # the taxable value
     tax: Decimal
+    # GST (tax invoices; none on invoices issued before them): HSN/SAC and the split of rate and tax
+    hsn_sac: str | None = None
+    cgst_rate: Decimal = Decimal(0)
+    cgst: Decimal = Decimal("0.00")
+    sgst_rate: Decimal = Decimal(0)
+    sgst: Decimal = Decimal("0.00")
+    igst_rate: Decimal = Decimal(0)
+    igst: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,16 @@ class InvoiceView:
     outstanding: Decimal
     state: str
     lines: list[InvoiceLineView]
+    credited: Decimal = Decimal("0.00")  # by credit notes
+    refunded: Decimal = Decimal("0.00")  # paid back of what was paid over
+    # GST: the place of supply (state code; None on invoices issued before tax invoices), both GSTINs as
+    # issued (customer None: unregistered) and the tax totals by kind
+    place_of_supply: str | None = None
+    supplier_gstin: str | None = None
+    customer_gstin: str | None = None
+    cgst: Decimal = Decimal("0.00")
+    sgst: Decimal = Decimal("0.00")
+    igst: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -80,12 +98,27 @@ def _paid(s: Session, invoice_id: int) -> Decimal:
     return money(s.scalar(select(func.coalesce(func.sum(Receipt.amount), 0)).where(Receipt.invoice_id == invoice_id)))
 
 
+def owed(s: Session, inv: Invoice) -> Decimal:
+    """What the customer still owes on an invoice, from its receivable
+    entries (the balance posting keeps): invoiced − credit notes − receipts
+    + refunds. Negative: the customer is in credit on it."""
+    return money(s.scalar(select(InvoiceBalance.balance).where(InvoiceBalance.invoice_id == inv.id)) or 0)
+
+
+def _sum(s: Session, model, invoice_id: int) -> Decimal:
+    return money(s.scalar(select(func.coalesce(func.sum(model.amount), 0)).where(model.invoice_id == invoice_id)))
+
+
 def invoice_view(s: Session, inv: Invoice) -> InvoiceView:
     paid = _paid(s, inv.id)
-    lines = [InvoiceLineView(l.kind, l.description, l.qty, l.unit_price, l.tax_rate, l.amount, l.tax)
+    lines = [InvoiceLineView(l.kind, l.description, l.qty, l.unit_price, l.tax_rate, l.amount, l.tax, l.hsn_sac,
+                             l.cgst_rate, l.cgst, l.sgst_rate, l.sgst, l.igst_rate, l.igst)
              for l in s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.id))]
     return InvoiceView(inv.number, inv.customer_id, inv.source_type, inv.source_id, inv.issued_on, inv.due_on,
-                       inv.subtotal, inv.tax, inv.total, paid, money(inv.total - paid), inv.state, lines)
+                       inv.subtotal, inv.tax, inv.total, paid, owed(s, inv), inv.state, lines,
+                       _sum(s, CreditNote, inv.id), _sum(s, Refund, inv.id),
+                       place_of_supply=inv.place_of_supply, supplier_gstin=inv.supplier_gstin,
+                       customer_gstin=inv.customer_gstin, cgst=inv.cgst, sgst=inv.sgst, igst=inv.igst)
 
 
 def load_invoice(s: Session, actor: Actor, ref: str, *, lock: bool = False) -> Invoice:
@@ -170,15 +203,22 @@ def replay_receipt(s: Session, existing: Receipt, invoice_ref: str, amount: Deci
     if parse(invoice_ref) != ("INV", existing.invoice_id) or existing.amount != amount:
         raise DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, "this idempotency key was used for a different payment")
     return ReceiptView(existing.number, inv.number, existing.amount, existing.method, existing.received_on,
-                       money(inv.total - _paid(s, inv.id)), created=False)
+                       owed(s, inv), created=False)
 
 
 def take_payment(s: Session, actor: Actor, inv: Invoice, *, amount: Decimal, method: str, reference: str | None,
-                 on: date, key: str | None) -> ReceiptView:
+                 on: date, key: str | None, debit_account: str | None = None,
+                 debit_party: tuple[str, int] | None = None) -> ReceiptView:
     """B12 / D6 inside the caller's transaction: the receipt and its voucher;
     the invoice moves to ``paid`` when nothing is left. What a paid invoice
-    settles elsewhere is ``backend.processes.payments``' business."""
-    due = money(inv.total - _paid(s, inv.id))
+    settles elsewhere is ``backend.processes.payments``' business.
+    ``debit_account`` (with ``debit_party``, a (party_type, party_id)): where the
+    money went instead of the method's account, e.g. a technician's cash in
+    hand (``backend.banking.cash``)."""
+    if inv.state == InvoiceState.CANCELLED:
+        raise DomainError(ErrorCode.ILLEGAL_TRANSITION, f"{inv.number} is cancelled; nothing is due on it",
+                          current=inv.state)
+    due = owed(s, inv)
     if amount > due:
         raise DomainError(ErrorCode.OVERPAYMENT, f"only {due} is outstanding on {inv.number}",
                           outstanding=str(due), amount=str(amount))
@@ -188,7 +228,9 @@ def take_payment(s: Session, actor: Actor, inv: Invoice, *, amount: Decimal, met
     assign_number(s, receipt, "RC")
     voucher = post_voucher(
         s, kind=VoucherKind.RECEIPT, on=on, narration=f"Receipt {receipt.number} against {inv.number}",
-        lines=[Line(METHODS[method], debit=amount),
+        lines=[Line(debit_account or METHODS[method], debit=amount,
+                    party_type=debit_party[0] if debit_party else None,
+                    party_id=debit_party[1] if debit_party else None),
                Line(chart.RECEIVABLE, credit=amount, party_type="customer", party_id=inv.customer_id,
                     invoice_id=inv.id)],
         actor=actor, source_type="receipt", source_id=receipt.id, invoice=inv,
@@ -215,15 +257,15 @@ def add_follow_up(uow: UnitOfWork, actor: Actor, *, invoice_ref: str, note: str,
             f = s.get(CollectionFollowUp, int(once.replay))
             return FollowUpView(load_invoice(s, actor, invoice_ref).number, f.note, f.next_on, f.at, created=False)
         inv = load_invoice(s, actor, invoice_ref)
-        if inv.state == InvoiceState.PAID:
-            raise DomainError(ErrorCode.ALREADY_DONE, f"{inv.number} is already paid")
+        if inv.state != InvoiceState.OPEN:
+            raise DomainError(ErrorCode.ALREADY_DONE, f"{inv.number} is {inv.state}; nothing to collect")
         if next_on and next_on < date.today():
             raise invalid("the next follow-up date is in the past", field="next_on")
         f = CollectionFollowUp(invoice_id=inv.id, by_user=actor.user_id, note=note, next_on=next_on)
         s.add(f)
         s.flush()
         notify(s, event="payment_reminder", subject_type="invoice", subject_id=inv.id, customer_id=inv.customer_id,
-               invoice=inv.number, outstanding=str(money(inv.total - _paid(s, inv.id))))
+               invoice=inv.number, outstanding=str(owed(s, inv)))
         once.done(f.id)
         return FollowUpView(inv.number, note, next_on, f.at)
 
@@ -242,15 +284,14 @@ class CollectionDue:
 def collections_due(uow: UnitOfWork, actor: Actor, *, as_of: date | None = None) -> list[CollectionDue]:
     require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
     as_of = as_of or date.today()
-    paid = (select(Receipt.invoice_id, func.sum(Receipt.amount).label("paid")).group_by(Receipt.invoice_id).subquery())
     last = (select(CollectionFollowUp.invoice_id, func.max(CollectionFollowUp.at).label("at"),
                    func.max(CollectionFollowUp.next_on).label("next_on"))
             .group_by(CollectionFollowUp.invoice_id).subquery())
     with uow() as s:
         rows = s.execute(
             select(Invoice.number, Invoice.customer_id, Invoice.due_on,
-                   Invoice.total - func.coalesce(paid.c.paid, 0), last.c.at, last.c.next_on)
-            .join(paid, paid.c.invoice_id == Invoice.id, isouter=True)
+                   InvoiceBalance.balance, last.c.at, last.c.next_on)
+            .join(InvoiceBalance, InvoiceBalance.invoice_id == Invoice.id)
             .join(last, last.c.invoice_id == Invoice.id, isouter=True)
             .where(Invoice.state == InvoiceState.OPEN, Invoice.due_on <= as_of)
             .order_by(Invoice.due_on, Invoice.id)

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.catalog import hsn as codes
 from backend.catalog.models import Part, Product, ServiceCharge
 from backend.db import UnitOfWork
 from backend.errors import DomainError, ErrorCode, invalid, not_found
@@ -46,6 +47,7 @@ class PartRecord:
     stock_qty: Decimal
     reorder_level: Decimal
     to_reorder: bool
+    hsn_code: str | None = None  # printed on tax invoices
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class ChargeRecord:
     name: str
     unit_price: Decimal
     tax_rate: Decimal
+    sac_code: str | None = None  # printed on tax invoices (None: the default repair-service SAC)
+    requires_signature: bool = False  # a job of this charge is completed only with the customer's signature
 
 
 # --- checking input -------------------------------------------------------------------------------
@@ -187,31 +191,32 @@ def list_product_records(uow: UnitOfWork, actor: Actor) -> list[ProductRecord]:
 
 def _part(p: Part) -> PartRecord:
     return PartRecord(p.sku, p.name, p.unit_price, p.unit_cost, p.tax_rate, p.stock_qty, p.reorder_level,
-                      p.reorder_level > 0 and p.stock_qty <= p.reorder_level)
+                      p.reorder_level > 0 and p.stock_qty <= p.reorder_level, p.hsn_code)
 
 
 def create_part(uow: UnitOfWork, actor: Actor, *, sku: str, name: str, unit_price, unit_cost,
-                tax_rate=Decimal("18.00"), reorder_level=Decimal(0), opening_stock=Decimal(0)) -> PartRecord:
+                tax_rate=Decimal("18.00"), reorder_level=Decimal(0), opening_stock=Decimal(0),
+                hsn_code: str | None = None) -> PartRecord:
     """A new part; ``opening_stock`` is recorded as its first stock adjustment."""
     require_role(actor, *EDITORS)
-    sku, name = _code(sku, "sku"), _name(name)
+    sku, name, hsn = _code(sku, "sku"), _name(name), codes.hsn_code(hsn_code)
     price, cost, tax = _price(unit_price, "unit_price"), _price(unit_cost, "unit_cost"), _tax(tax_rate)
     reorder, opening = _qty(reorder_level, "reorder_level"), _qty(opening_stock, "opening_stock")
     with uow() as s:
         if s.scalar(select(Part.id).where(func.upper(Part.sku) == sku.upper())):
             raise DomainError(ErrorCode.DUPLICATE, f"a part with number {sku} exists", field="sku")
         p = Part(sku=sku, name=name, unit_price=price, unit_cost=cost, tax_rate=tax, stock_qty=opening,
-                 reorder_level=reorder)
+                 reorder_level=reorder, hsn_code=hsn)
         s.add(p)
         s.flush()
         record(s, entity_type="part", entity_id=p.id, to_state="created", actor=actor,
                note=f"{sku}: {name}, price {shown(price)}, cost {shown(cost)}, tax {shown(tax)} %, "
-                    f"reorder at {shown(reorder)}, opening stock {shown(opening)}")
+                    f"reorder at {shown(reorder)}, opening stock {shown(opening)}, HSN {hsn or '-'}")
         return _part(p)
 
 
 def edit_part(uow: UnitOfWork, actor: Actor, *, sku: str, name: str | None = None, unit_price=None,
-              unit_cost=None, tax_rate=None, reorder_level=None) -> PartRecord:
+              unit_cost=None, tax_rate=None, reorder_level=None, hsn_code=None) -> PartRecord:
     """Change what is given. Stock changes only through :func:`adjust_stock`
     (and jobs and repairs); prices already on jobs and invoices stay."""
     require_role(actor, *EDITORS)
@@ -219,7 +224,8 @@ def edit_part(uow: UnitOfWork, actor: Actor, *, sku: str, name: str | None = Non
               "unit_price": None if unit_price is None else _price(unit_price, "unit_price"),
               "unit_cost": None if unit_cost is None else _price(unit_cost, "unit_cost"),
               "tax_rate": None if tax_rate is None else _tax(tax_rate),
-              "reorder_level": None if reorder_level is None else _qty(reorder_level, "reorder_level")}
+              "reorder_level": None if reorder_level is None else _qty(reorder_level, "reorder_level"),
+              "hsn_code": codes.hsn_code(hsn_code)}  # blank: unchanged
     with uow() as s:
         p = _one(s, Part.sku, sku, "part", lock=True)
         changes = apply_changes(p, wanted)
@@ -268,8 +274,14 @@ def list_part_records(uow: UnitOfWork, actor: Actor, *, to_reorder: bool = False
 
 # --- the labour price list ------------------------------------------------------------------------
 
+def _yes_no(value, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise invalid(f"{field.replace('_', ' ')} is yes or no", field=field)
+    return value
+
+
 def _charge(c: ServiceCharge) -> ChargeRecord:
-    return ChargeRecord(c.code, c.name, c.unit_price, c.tax_rate)
+    return ChargeRecord(c.code, c.name, c.unit_price, c.tax_rate, c.sac_code, c.requires_signature)
 
 
 def get_service_charge(uow: UnitOfWork, actor: Actor, *, code: str) -> ChargeRecord:
@@ -279,28 +291,34 @@ def get_service_charge(uow: UnitOfWork, actor: Actor, *, code: str) -> ChargeRec
 
 
 def create_service_charge(uow: UnitOfWork, actor: Actor, *, code: str, name: str, unit_price,
-                          tax_rate=Decimal("18.00")) -> ChargeRecord:
+                          tax_rate=Decimal("18.00"), sac_code: str | None = None,
+                          requires_signature: bool = False) -> ChargeRecord:
     require_role(actor, *EDITORS)
-    code, name = _code(code, "code"), _name(name)
+    signed = _yes_no(requires_signature, "requires_signature")
+    code, name, sac = _code(code, "code"), _name(name), codes.sac_code(sac_code)
     price, tax = _price(unit_price, "unit_price"), _tax(tax_rate)
     with uow() as s:
         if s.scalar(select(ServiceCharge.id).where(func.upper(ServiceCharge.code) == code.upper())):
             raise DomainError(ErrorCode.DUPLICATE, f"a charge with code {code} exists", field="code")
-        c = ServiceCharge(code=code, name=name, unit_price=price, tax_rate=tax)
+        c = ServiceCharge(code=code, name=name, unit_price=price, tax_rate=tax, sac_code=sac,
+                          requires_signature=signed)
         s.add(c)
         s.flush()
         record(s, entity_type="service_charge", entity_id=c.id, to_state="created", actor=actor,
-               note=f"{code}: {name}, price {shown(price)}, tax {shown(tax)} %")
+               note=f"{code}: {name}, price {shown(price)}, tax {shown(tax)} %, SAC {sac or '-'}")
         return _charge(c)
 
 
 def edit_service_charge(uow: UnitOfWork, actor: Actor, *, code: str, name: str | None = None, unit_price=None,
-                        tax_rate=None) -> ChargeRecord:
+                        tax_rate=None, sac_code=None, requires_signature: bool | None = None) -> ChargeRecord:
     """New prices apply to what is invoiced from now on."""
     require_role(actor, *EDITORS)
     wanted = {"name": None if name is None else _name(name),
               "unit_price": None if unit_price is None else _price(unit_price, "unit_price"),
-              "tax_rate": None if tax_rate is None else _tax(tax_rate)}
+              "tax_rate": None if tax_rate is None else _tax(tax_rate),
+              "sac_code": codes.sac_code(sac_code),  # blank: unchanged
+              "requires_signature": None if requires_signature is None
+              else _yes_no(requires_signature, "requires_signature")}
     with uow() as s:
         c = _one(s, ServiceCharge.code, code, "service charge", lock=True)
         changes = apply_changes(c, wanted)

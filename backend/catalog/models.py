@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import MONEY, QTY, Base
@@ -45,6 +45,8 @@ class Part(Base):
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
     unit_cost: Mapped[Decimal] = mapped_column(MONEY)
     tax_rate: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("18.00"))
+    # The HSN code (Harmonised System of Nomenclature, 4, 6 or 8 digits) its invoice lines carry.
+    hsn_code: Mapped[str | None] = mapped_column(String(8))
     stock_qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal("0"))
     # At or below this the part shows as due for reordering (0: not watched).
     reorder_level: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), server_default="0")
@@ -60,3 +62,8 @@ class ServiceCharge(Base):
     name: Mapped[str] = mapped_column(String(160))
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
     tax_rate: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("18.00"))
+    # The SAC (services accounting code, 6 digits from 99) of its invoice lines; None: the default
+    # repair-service SAC (backend/catalog/hsn.py SERVICE_SAC).
+    sac_code: Mapped[str | None] = mapped_column(String(6))
+    # A job of this kind is completed only with the customer's signature (backend/processes/job_outcomes.py).
+    requires_signature: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

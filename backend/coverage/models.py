@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,6 +45,8 @@ class CoverageType(Base):
     visits_per_year: Mapped[int] = mapped_column(SmallInteger, default=4, server_default="4")
     # A retired type takes no new inquiries or offers; its contracts keep it.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # A visit under a contract of this type is completed only with the customer's signature.
+    requires_signature: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Contract(Base):

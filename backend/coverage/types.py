@@ -39,6 +39,7 @@ class CoverageTypeView:
     visits_per_year: int
     active: bool
     contracts: int  # contracts of this type, any state
+    requires_signature: bool = False  # its visits are completed only with the customer's signature
 
 
 def _code(value) -> str:
@@ -73,7 +74,7 @@ def _count(s: Session, code: str) -> int:
 
 def _view(s: Session, t: CoverageType, contracts: int | None = None) -> CoverageTypeView:
     return CoverageTypeView(t.code, t.name, t.covers_labour, t.covers_parts, t.visits_per_year, t.active,
-                            _count(s, t.code) if contracts is None else contracts)
+                            _count(s, t.code) if contracts is None else contracts, t.requires_signature)
 
 
 def _load(s: Session, code: str) -> CoverageType:
@@ -117,32 +118,38 @@ def get_coverage_type(uow: UnitOfWork, actor: Actor, *, code: str) -> CoverageTy
 
 
 def create_coverage_type(uow: UnitOfWork, actor: Actor, *, code: str, name: str, covers_labour: bool = True,
-                         covers_parts: bool = False, visits_per_year: int = 4) -> CoverageTypeView:
+                         covers_parts: bool = False, visits_per_year: int = 4,
+                         requires_signature: bool = False) -> CoverageTypeView:
     require_role(actor, Role.ADMIN)
     code, name = _code(code), _name(name)
     labour, parts = _flag(covers_labour, "covers_labour"), _flag(covers_parts, "covers_parts")
+    signed = _flag(requires_signature, "requires_signature")
     visits = _visits(visits_per_year)
     with uow() as s:
         if s.get(CoverageType, code) is not None:
             raise DomainError(ErrorCode.DUPLICATE, f"contract type {code} exists", field="code")
         t = CoverageType(code=code, name=name, covers_labour=labour, covers_parts=parts, visits_per_year=visits,
-                         active=True)
+                         active=True, requires_signature=signed)
         s.add(t)
         s.flush()
-        _trace(s, actor, "created", f"{code}: {name}; labour {labour}, parts {parts}, {visits} visits a year")
+        _trace(s, actor, "created", f"{code}: {name}; labour {labour}, parts {parts}, {visits} visits a year"
+               + ("; the customer signs on completion" if signed else ""))
         return _view(s, t)
 
 
 def edit_coverage_type(uow: UnitOfWork, actor: Actor, *, code: str, name: str | None = None,
                        covers_labour: bool | None = None, covers_parts: bool | None = None,
-                       visits_per_year: int | None = None) -> CoverageTypeView:
+                       visits_per_year: int | None = None,
+                       requires_signature: bool | None = None) -> CoverageTypeView:
     """Change what is given. Jobs already raised keep the cover they were
     given; the entitlement check of new requests uses the new terms."""
     require_role(actor, Role.ADMIN)
     wanted = {"name": None if name is None else _name(name),
               "covers_labour": None if covers_labour is None else _flag(covers_labour, "covers_labour"),
               "covers_parts": None if covers_parts is None else _flag(covers_parts, "covers_parts"),
-              "visits_per_year": None if visits_per_year is None else _visits(visits_per_year)}
+              "visits_per_year": None if visits_per_year is None else _visits(visits_per_year),
+              "requires_signature": None if requires_signature is None
+              else _flag(requires_signature, "requires_signature")}
     with uow() as s:
         t = _load(s, code)
         changes = apply_changes(t, wanted)

@@ -17,6 +17,11 @@ class Customer(Base):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     language: Mapped[str] = mapped_column(String(8), default="en")  # of the notices they receive: en, hi
+    # GST registration (backend/customers/gstin.py checks both): the GSTIN of a registered business, None
+    # for a consumer; the two-digit GST state code of the address on record (a GSTIN's own state when
+    # registered). Together they decide an invoice's place of supply.
+    gstin: Mapped[str | None] = mapped_column(String(15))
+    state_code: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

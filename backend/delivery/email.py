@@ -15,7 +15,8 @@ body is a plain-text part and an HTML part from the templates in
 ``templates/email/``: the company's name, the notice's sentence
 (``backend.notifications.wording``), a link to the record in the portal
 (``PORTAL_URL``) and how to change one's notification preferences. A bill,
-an offer or a contract carries its PDF (``backend.documents.notices``).
+an offer or a contract carries its PDF, a completed job its completion
+report (``backend.documents.notices``).
 
 How a refusal is judged: a 4xx answer, a refused connection, a timeout or a
 dropped line is worth trying again (``TransientFailure``); a 5xx answer (a
@@ -40,6 +41,7 @@ from urllib.parse import quote, unquote, urlsplit
 import jinja2
 from sqlalchemy import select
 
+from backend.banking.paylinks import PayLinks, PayOffer, pay_offer
 from backend.db import UnitOfWork
 from backend.delivery.channels import (
     NotApplicable,
@@ -51,6 +53,7 @@ from backend.documents.notices import Attachment, documents_for
 from backend.documents.pdf import COMPANY
 from backend.identity.models import Role, User
 from backend.notifications.wording import word
+from backend.settings import Settings
 
 DEFAULT_SENDER = "fieldserv <no-reply@fieldserv.local>"
 DEFAULT_PORTAL_URL = "http://127.0.0.1:8080/portal"
@@ -104,9 +107,9 @@ PAGES = {
     "customer": {"INV": "/c/invoices/{ref}", "JB": "/c/requests/{ref}", "SR": "/c/requests/{ref}",
                  "TK": "/c/requests/{ref}", "RC": "/c/statement", "CT": "/c/contracts", "RO": "/c/repairs"},
     "technician": {"JB": "/t/jobs/{ref}", "RO": "/t/repairs", "EC": "/t/money"},
-    "agent": {"JB": "/a/kanban", "INV": "/a/collections", "RC": "/a/collections", "CT": "/a/processes",
+    "agent": {"JB": "/jobs/{ref}", "INV": "/a/collections", "RC": "/a/collections", "CT": "/a/processes",
               "SO": "/a/processes", "RO": "/a/processes"},
-    "manager": {"JB": "/a/kanban", "INV": "/a/collections", "CT": "/a/processes", "SO": "/a/processes",
+    "manager": {"JB": "/jobs/{ref}", "INV": "/a/collections", "CT": "/a/processes", "SO": "/a/processes",
                 "RO": "/a/processes", "EC": "/m/claims"},
 }
 
@@ -132,7 +135,8 @@ class EmailChannel:
 
     def __init__(self, smtp_url: str, sender: str, uow: UnitOfWork, *, portal_url: str = DEFAULT_PORTAL_URL,
                  company: str = COMPANY, currency: str = "INR", timeout: float = 30.0,
-                 ssl_context: ssl.SSLContext | None = None, helo: str | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, helo: str | None = None,
+                 upload_dir: Path | None = None, pay_secret: str | None = None) -> None:
         self.server = SmtpServer.from_url(smtp_url)
         self.sender = sender or DEFAULT_SENDER
         self.envelope_from = parseaddr(self.sender)[1]
@@ -140,6 +144,9 @@ class EmailChannel:
             raise ValueError(f"MAIL_FROM is not an address: {self.sender!r}")
         self.uow, self.portal_url, self.company, self.currency = uow, portal_url.rstrip("/"), company, currency
         self.timeout, self.ssl_context, self.helo = timeout, ssl_context, helo
+        self.upload_dir = upload_dir  # the job photos and signatures a completion report shows
+        # an invoice notice's payment link, signed as the portal checks it (SECRET_KEY unless given)
+        self.pay_links = PayLinks(pay_secret or Settings.from_env().secret_key, self.portal_url)
         self.templates = _environment()
 
     @classmethod
@@ -159,7 +166,7 @@ class EmailChannel:
 
     def compose(self, out: Outgoing) -> EmailMessage:
         """The message for a notice: headers, text and HTML parts, its documents."""
-        role, attachments = self._load(out)
+        role, attachments, pay = self._load(out)
         w = word(out.event, out.payload, out.language)
         msg = EmailMessage()
         msg["Message-ID"] = out.message_id
@@ -179,21 +186,30 @@ class EmailChannel:
             "link_label": f"Open {w.reference} in the portal" if w.reference else "Open the portal",
             "preferences_url": f"{self.portal_url}/preferences",  # the portal's notification settings
             "attachments": [a.filename for a in attachments],
+            "pay": pay, "pay_qr_cid": f"pay-qr-{pay.invoice_number}@fieldserv" if pay else None,
         }
         msg.set_content(self.templates.get_template("notice.txt").render(context))
         msg.add_alternative(self.templates.get_template("notice.html").render(context), subtype="html")
+        if pay is not None:  # the UPI QR code, shown inline in the HTML part
+            msg.get_payload()[1].add_related(pay.qr_png, maintype="image", subtype="png",
+                                             cid=f"<{context['pay_qr_cid']}>", filename=f"{pay.invoice_number}-upi.png",
+                                             disposition="inline")
         for a in attachments:
             maintype, _, subtype = a.content_type.partition("/")
             msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
         return msg
 
-    def _load(self, out: Outgoing) -> tuple[str, list[Attachment]]:
-        """Who reads it (for the link) and its documents, in one transaction."""
+    def _load(self, out: Outgoing) -> tuple[str, list[Attachment], PayOffer | None]:
+        """Who reads it (for the link), its documents and, for a customer's
+        invoice notice, how to pay it, in one transaction."""
         with self.uow() as s:
             role = s.scalar(select(User.role).where(User.id == out.user_id)) if out.user_id else Role.CUSTOMER
             docs = documents_for(s, event=out.event, subject_type=out.subject_type, subject_id=out.subject_id,
-                                 payload=out.payload, currency=self.currency)
-        return str(role or Role.CUSTOMER), docs
+                                 payload=out.payload, currency=self.currency, upload_dir=self.upload_dir)
+            role = str(role or Role.CUSTOMER)
+            pay = pay_offer(s, event=out.event, subject_type=out.subject_type, subject_id=out.subject_id,
+                            payload=out.payload, links=self.pay_links) if role == Role.CUSTOMER else None
+        return role, docs, pay
 
     # -- the transport -----------------------------------------------------------------------------
 

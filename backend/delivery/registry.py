@@ -22,7 +22,8 @@ def default_channels(settings: Settings, uow: UnitOfWork, env: Mapping[str, str]
     env = os.environ if env is None else env
     channels: dict[str, Channel] = {}
     if env.get("SMTP_URL"):  # MAIL_FROM, PORTAL_URL: see backend/delivery/email.py
-        channels["email"] = EmailChannel.from_env(env, uow, currency=settings.currency)
+        channels["email"] = EmailChannel.from_env(env, uow, currency=settings.currency,
+                                                  upload_dir=settings.upload_dir, pay_secret=settings.secret_key)
     if hub := hub_url(env):  # chat push into open widget / technician chats; HUB_URL="" turns it off
         channels["chat"] = ChatChannel(hub, lambda: hub_token(settings.var_dir, env))  # read on the first push
     if env.get("WEBHOOK_URL"):  # signed with WEBHOOK_SECRET (required): see backend/delivery/webhook.py

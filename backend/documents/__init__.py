@@ -1,5 +1,6 @@
-"""The documents a customer is sent: invoices, statements, contract offers
-and order acceptances, rendered to PDF from the areas' view dataclasses.
+"""The documents a customer is sent: invoices, statements, contract offers,
+order acceptances and job completion reports, rendered to PDF from the
+areas' view dataclasses.
 
 ``pdf`` renders (pure: views in, bytes out; fpdf2); ``notices`` decides
 which document goes with which notice and loads it in the caller's

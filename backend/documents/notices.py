@@ -5,7 +5,9 @@
   ``order_invoice``), a contract invoice (C6 ``contract_invoice``) and a
   repair's invoice (E6 ``repair_ready``, ``repair_invoice``) → the invoice;
 - a contract offer (C3 ``contract_offer``) and the order acceptance (C5
-  ``order_acceptance``) → the contract document.
+  ``order_acceptance``) → the contract document;
+- a completed job (B6 ``job_resolved``) → its completion report (work,
+  parts, photos, signature, times: ``backend.documents.completion``).
 
 Everything is loaded in the caller's transaction, as the system (the
 notice was already addressed to the person allowed to read it), and
@@ -15,13 +17,15 @@ rendered as it stands when the notice is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.billing.invoicing import supply_for
 from backend.billing.models import Invoice
-from backend.billing.service import invoice_view, load_invoice
+from backend.billing.queries import invoice_of_notice
 from backend.catalog.models import Item, Product
 from backend.coverage.models import (
     CoverageType,
@@ -32,6 +36,7 @@ from backend.coverage.models import (
 )
 from backend.coverage.service import contract_view, load_contract
 from backend.customers.service import customer_view
+from backend.documents.completion import completion_document, completion_pdf, default_zone
 from backend.documents.pdf import (
     ContractDocument,
     CoveredLine,
@@ -39,12 +44,14 @@ from backend.documents.pdf import (
     contract_pdf,
     invoice_pdf,
 )
+from backend.documents.invoices import tax_invoice
 from backend.errors import DomainError, not_found
 from backend.identity.actor import SYSTEM, Actor
 from backend.references import format_reference
 
 INVOICE_EVENTS = frozenset({"final_bill", "order_invoice", "contract_invoice", "repair_invoice", "repair_ready"})
 CONTRACT_EVENTS = frozenset({"contract_offer", "order_acceptance"})
+COMPLETION_EVENT = "job_resolved"  # the job's completion report: work, parts, photos, signature, times
 PDF = "application/pdf"
 
 
@@ -56,15 +63,22 @@ class Attachment:
 
 
 def documents_for(s: Session, *, event: str, subject_type: str, subject_id: int, payload: dict[str, Any],
-                  currency: str) -> list[Attachment]:
-    """The documents a notice carries (none for most notices)."""
+                  currency: str, upload_dir: Path | None = None) -> list[Attachment]:
+    """The documents a notice carries (none for most notices). ``upload_dir``:
+    where the job photos and signatures of a completion report are kept."""
+    if event == COMPLETION_EVENT and subject_type == "job":
+        try:
+            doc = completion_document(s, SYSTEM, job_ref=format_reference("JB", subject_id), upload_dir=upload_dir)
+        except DomainError:
+            return []
+        return [Attachment(f"{doc.job.number}-completion-report.pdf", PDF, completion_pdf(doc, default_zone()))]
     if event in INVOICE_EVENTS:
-        inv = _invoice(s, subject_type, subject_id, payload)
+        inv = invoice_of_notice(s, subject_type=subject_type, subject_id=subject_id, payload=payload)
         if inv is None:
             return []  # e.g. a repair with nothing to pay: no invoice was issued
-        view = invoice_view(s, inv)
-        customer = customer_view(s, SYSTEM, customer_id=inv.customer_id)
-        return [Attachment(f"{view.number}.pdf", PDF, invoice_pdf(view, customer, currency))]
+        doc = tax_invoice(s, inv)
+        return [Attachment(f"{doc.invoice.number}.pdf", PDF,
+                           invoice_pdf(doc.invoice, doc.customer, currency, doc.payment, doc.company))]
     if event in CONTRACT_EVENTS:
         ref = payload.get("contract") or (format_reference("CT", subject_id) if subject_type == "contract" else None)
         if not ref:
@@ -81,16 +95,6 @@ def documents_for(s: Session, *, event: str, subject_type: str, subject_id: int,
     return []
 
 
-def _invoice(s: Session, subject_type: str, subject_id: int, payload: dict[str, Any]) -> Invoice | None:
-    if payload.get("invoice"):
-        try:
-            return load_invoice(s, SYSTEM, str(payload["invoice"]))
-        except DomainError:
-            return None
-    if subject_type == "invoice":
-        return s.get(Invoice, subject_id)
-    return s.scalar(select(Invoice).where(Invoice.source_type == subject_type, Invoice.source_id == subject_id)
-                    .order_by(Invoice.id.desc()).limit(1))
 
 
 def contract_document(s: Session, actor: Actor, *, contract_ref: str, accepted: bool,
@@ -125,4 +129,5 @@ def contract_document(s: Session, actor: Actor, *, contract_ref: str, accepted: 
         contract=view, offer=offer, accepted=accepted, type_name=ctype.name if ctype else offer.type_code,
         covers_labour=bool(ctype and ctype.covers_labour), covers_parts=bool(ctype and ctype.covers_parts),
         items=items, instalments=instalments, visits=visits,
+        intra_state=supply_for(s, c.customer_id).intra_state,
     )

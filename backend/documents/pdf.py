@@ -11,21 +11,27 @@ Helvetica is used and characters outside Latin-1 print as '?'.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
 
+from backend.billing.gst import split
 from backend.billing.service import InvoiceView
+from backend.billing.upi import UpiRequest
+from backend.company import COMPANY as THE_COMPANY
+from backend.company import Company
 from backend.coverage.service import ContractView, OfferView
+from backend.customers.gstin import state_label
 from backend.customers.service import CustomerView
 from backend.db import money
 from backend.ledger.service import Statement
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
-COMPANY = "fieldserv field service"
+COMPANY = THE_COMPANY.name  # as the documents and the e-mails sign
 MAX_VISIT_ROWS = 24  # a long plan is summarised after this many visits
 
 
@@ -55,10 +61,11 @@ class ContractDocument:
     items: list[CoveredLine]
     instalments: list[InstalmentLine]  # scheduled once accepted; empty before
     visits: list[date]  # the delivery plan once accepted; empty before
+    intra_state: bool = True  # supplied within the company's state: CGST + SGST (else IGST), as invoiced
 
     @property
     def tax(self) -> Decimal:
-        return money(self.offer.amount * self.offer.tax_rate / 100)
+        return split(self.offer.amount, self.offer.tax_rate, intra_state=self.intra_state).tax
 
     @property
     def total(self) -> Decimal:
@@ -128,24 +135,148 @@ def _m(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-def invoice_pdf(inv: InvoiceView, customer: CustomerView, currency: str) -> bytes:
-    doc = _Doc(f"Invoice {inv.number}")
-    doc.header(f"Tax invoice {inv.number}", customer)
-    doc.line(f"Issued {inv.issued_on.isoformat()}   Due {inv.due_on.isoformat()}   State {inv.state}", 10)
-    doc.pdf.ln(2)
+def invoice_pdf(inv: InvoiceView, customer: CustomerView, currency: str, payment: UpiRequest | None = None,
+                company: Company = THE_COMPANY) -> bytes:
+    """The tax invoice (CGST Rules, rule 46): the supplier's name, address,
+    GSTIN and state; the recipient's name, address, GSTIN (or unregistered)
+    and state; the place of supply; per line the description, HSN/SAC, qty,
+    price, taxable value and the CGST + SGST or IGST rate and amount; the tax
+    per rate; the total in figures. Then what is still due, with its UPI QR
+    code and link (``payment``; None: nothing due)."""
+    doc = _Doc(f"Tax invoice {inv.number}")
+    pdf = doc.pdf
+    gst = inv.place_of_supply is not None
+    doc.line(company.name, 13, bold=True, h=7)
+    doc.line(company.address, 9, h=5)
+    supplier_gstin = inv.supplier_gstin or company.gstin  # as the invoice was issued
+    supplier_state = supplier_gstin[:2] if supplier_gstin else company.state_code
+    if supplier_gstin:
+        doc.line(f"GSTIN {supplier_gstin}   State {state_label(supplier_state)}", 9, h=5)
+    pdf.ln(2)
+    doc.line("Tax invoice" if gst else "Invoice", 18, bold=True, h=10)
+    doc.line(f"Invoice {inv.number}   Date {inv.issued_on.isoformat()}   Due {inv.due_on.isoformat()}   "
+             f"State {inv.state}", 10)
+    pdf.ln(1)
+    doc.line("Bill to", 9, bold=True, h=5)
+    doc.line(f"{customer.name} ({customer.code})", 11, bold=True)
+    for site in customer.sites[:1]:
+        doc.line(", ".join(x for x in (site.address, site.city or "") if x), 9, h=5)
+    contact = " · ".join(x for x in (customer.email, customer.phone) if x)
+    if contact:
+        doc.line(contact, 9, h=5)
+    if gst:
+        state = inv.customer_gstin[:2] if inv.customer_gstin else (customer.state_code or inv.place_of_supply)
+        registered = f"GSTIN {inv.customer_gstin}" if inv.customer_gstin else "Unregistered (no GSTIN)"
+        doc.line(f"{registered}   State {state_label(state)}", 9, h=5)
+        doc.line(f"Place of supply {state_label(inv.place_of_supply)}   Reverse charge: No", 10, bold=True)
+    pdf.ln(2)
+    if gst:
+        _gst_lines(doc, inv, intra=inv.place_of_supply == supplier_state)
+    else:
+        _plain_lines(doc, inv)
+    pdf.ln(2)
+    totals: list[tuple[str, Decimal, bool]] = [("Taxable value" if gst else "Subtotal", inv.subtotal, False)]
+    if gst:
+        totals += [(name, getattr(inv, name.lower()), False) for name in ("CGST", "SGST", "IGST")
+                   if getattr(inv, name.lower())]
+    else:
+        totals.append(("Tax", inv.tax, False))
+    totals.append((f"Invoice total ({currency})", inv.total, True))
+    if inv.paid:
+        totals.append(("Paid", inv.paid, False))
+    for label, value in (("Credited (credit notes)", inv.credited), ("Refunded", inv.refunded)):
+        if value:
+            totals.append((label, value, False))
+    totals.append((f"Amount due ({currency})", max(inv.outstanding, Decimal("0.00")), True))
+    for label, value, bold in totals:
+        doc.row(["", label, _m(value)], [110, 50, 30], bold=bold, aligns="LLR")
+    pdf.ln(4)
+    _payment(doc, payment, currency)
+    pdf.ln(4)
+    doc.line(f"For {company.name}: authorised signatory. This is a computer-generated invoice.", 8, h=5)
+    return doc.bytes()
+
+
+def _gst_lines(doc: _Doc, inv: InvoiceView, *, intra: bool) -> None:
+    """One row per line with its tax split (CGST + SGST within the state, else IGST), then the tax per rate."""
+    if intra:
+        head = ["#", "Description", "HSN/SAC", "Qty", "Price", "Taxable", "CGST %", "CGST", "SGST %", "SGST", "Total"]
+        widths = (6, 37, 16, 10, 18, 20, 14, 16, 14, 16, 23)
+    else:
+        head = ["#", "Description", "HSN/SAC", "Qty", "Price", "Taxable", "IGST %", "IGST", "Total"]
+        widths = (6, 60, 16, 10, 20, 22, 14, 19, 23)
+    aligns = ("R", "L", "L") + ("R",) * (len(head) - 3)
+    doc.font(8)
+    with doc.pdf.table(col_widths=widths, width=sum(widths), text_align=aligns, line_height=5, align="LEFT",
+                       borders_layout="HORIZONTAL_LINES", padding=(0.6, 0.8),
+                       headings_style=FontFace(emphasis="BOLD", fill_color=(230, 236, 238))) as table:
+        table.row([doc.t(h) for h in head])
+        for i, l in enumerate(inv.lines, 1):
+            tax = ([_rate(l.cgst_rate), _m(l.cgst), _rate(l.sgst_rate), _m(l.sgst)] if intra
+                   else [_rate(l.igst_rate), _m(l.igst)])
+            table.row([str(i), doc.t(l.description), l.hsn_sac or "-", f"{l.qty.normalize():f}", _m(l.unit_price),
+                       _m(l.amount), *tax, _m(l.amount + l.tax)])
+    doc.pdf.ln(3)
+    doc.line("Tax by rate", 10, bold=True, h=6)
+    widths = [24, 34, 30, 30, 30, 32]
+    doc.row(["GST rate", "Taxable value", "CGST", "SGST", "IGST", "Total tax"], widths, bold=True,
+            aligns="LRRRRR", fill=True)
+    for rate, taxable, cgst, sgst, igst in _by_rate(inv):
+        doc.row([f"{_rate(rate)} %", _m(taxable), _m(cgst), _m(sgst), _m(igst), _m(cgst + sgst + igst)], widths,
+                aligns="LRRRRR")
+    doc.row(["Total", _m(inv.subtotal), _m(inv.cgst), _m(inv.sgst), _m(inv.igst), _m(inv.tax)], widths, bold=True,
+            aligns="LRRRRR")
+
+
+def _by_rate(inv: InvoiceView) -> list[tuple[Decimal, Decimal, Decimal, Decimal, Decimal]]:
+    rates: dict[Decimal, list[Decimal]] = {}
+    for l in inv.lines:
+        sums = rates.setdefault(l.tax_rate, [Decimal("0.00")] * 4)
+        for k, v in enumerate((l.amount, l.cgst, l.sgst, l.igst)):
+            sums[k] += v
+    return [(rate, *sums) for rate, sums in sorted(rates.items())]
+
+
+def _plain_lines(doc: _Doc, inv: InvoiceView) -> None:
+    """An invoice issued before tax invoices: one rate and one tax per line."""
     widths = [78, 16, 24, 16, 28, 24]
     doc.row(["Item", "Qty", "Price", "Tax %", "Amount", "Tax"], widths, bold=True, aligns="LRRRRR", fill=True)
     for line in inv.lines:
         doc.row([line.description, f"{line.qty.normalize():f}", _m(line.unit_price), _m(line.tax_rate),
                  _m(line.amount), _m(line.tax)], widths, aligns="LRRRRR")
-    doc.pdf.ln(2)
-    for label, value, bold in (("Subtotal", inv.subtotal, False), ("Tax", inv.tax, False),
-                               (f"Total ({currency})", inv.total, True), ("Paid", inv.paid, False),
-                               (f"Outstanding ({currency})", inv.outstanding, True)):
-        doc.row(["", label, _m(value)], [110, 50, 26], bold=bold, aligns="LLR")
-    doc.pdf.ln(6)
-    doc.line("Thank you for your business. Please quote the invoice number with your payment.", 9)
-    return doc.bytes()
+
+
+def _payment(doc: _Doc, payment: UpiRequest | None, currency: str) -> None:
+    """What is due as a UPI QR code, with the link beside it (kept together on one page)."""
+    pdf = doc.pdf
+    if payment is None:
+        doc.line("Nothing is due on this invoice. Thank you.", 10, bold=True)
+        return
+    size = 42.0
+    if pdf.get_y() + size + 4 > pdf.page_break_trigger:
+        pdf.add_page()
+    top, left = pdf.get_y(), pdf.l_margin
+    pdf.image(io.BytesIO(payment.png(scale=8)), x=left, y=top, w=size, h=size, title="UPI payment QR code",
+              alt_text=payment.url)
+    text_x = left + size + 5
+    width = pdf.w - pdf.r_margin - text_x
+    pdf.set_xy(text_x, top + 2)
+    doc.font(11, bold=True)
+    pdf.multi_cell(width, 6, doc.t(f"Pay {_m(payment.amount)} {currency} by UPI"), align="L", new_x="LEFT",
+                   new_y="NEXT")
+    doc.font(9)
+    pdf.multi_cell(width, 5, doc.t(f"Scan the code with any UPI app, or open the link below. Please keep the "
+                                   f"reference {payment.transaction_ref} so we can match your payment."),
+                   align="L", new_x="LEFT", new_y="NEXT")
+    pdf.set_xy(text_x, pdf.get_y() + 1)
+    doc.font(8)
+    pdf.multi_cell(width, 4, doc.t(payment.url), align="L", new_x="LEFT", new_y="NEXT", link=payment.url)
+    pdf.set_xy(left, max(pdf.get_y(), top + size) + 2)
+
+
+def _rate(value: Decimal) -> str:
+    """A GST rate as printed: 18, 9, 2.5, 0.125."""
+    return f"{Decimal(value).normalize():f}"
 
 
 def statement_pdf(st: Statement, customer: CustomerView, currency: str) -> bytes:

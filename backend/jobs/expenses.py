@@ -215,13 +215,7 @@ def store_attachment(
     if not data:
         raise invalid("the file is empty", field="file")
     digest = hashlib.sha256(data).hexdigest()
-    target = Path(upload_dir) / digest[:2] / digest
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
+    keep_file(upload_dir, data, digest)
     name = Path(filename or "bill").name[:200] or "bill"
     with uow() as s:
         once = idempotency.claim(s, actor, "jobs.store_attachment", idempotency_key, sha256=digest, filename=name,
@@ -246,6 +240,18 @@ def _looks_like(content_type: str, data: bytes) -> bool:
 
 def attachment_path(upload_dir: Path, sha256: str) -> Path:
     return Path(upload_dir) / sha256[:2] / sha256
+
+
+def keep_file(upload_dir: Path, data: bytes, digest: str) -> Path:
+    """The file on disk under its checksum, written once (atomically: a temporary file renamed)."""
+    target = attachment_path(upload_dir, digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    return target
 
 
 # --- B8 expense claims, passed line by line by the manager ---------------------

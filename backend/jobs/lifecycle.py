@@ -16,7 +16,7 @@ JOB_MOVES = Lifecycle("job", {
     S.IN_PROGRESS: {S.RESOLVED},
     S.RESOLVED: {S.FEEDBACK, S.BILLED, S.CLOSED},
     S.FEEDBACK: {S.BILLED, S.CLOSED},
-    S.BILLED: {S.SETTLED},
+    S.BILLED: {S.SETTLED, S.RESOLVED},  # paid; or its invoice cancelled: to be billed again
 })
 
 # States in which the technician has been on site: expenses may be claimed.

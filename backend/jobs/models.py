@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Numeric, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import MONEY, QTY, Base, UTCDateTime, utcnow
@@ -163,4 +163,84 @@ class Feedback(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     rating: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- evidence from the field (issue 16): photos, the customer's signature, the arrival position, notes ---
+
+class PhotoKind(StrEnum):
+    BEFORE = "before"
+    AFTER = "after"
+
+
+class JobPhoto(Base):
+    """A before or after photo of the work, its file an ``Attachment`` (on disk by checksum)."""
+
+    __tablename__ = "job_photos"
+    __table_args__ = (UniqueConstraint("job_id", "attachment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # before | after
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"))
+    width: Mapped[int]
+    height: Mapped[int]
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock (clamped), else when received
+    taken_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobSignature(Base):
+    """The customer's signature that the work was done: drawn on the phone, with their name typed."""
+
+    __tablename__ = "job_signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    signer_name: Mapped[str] = mapped_column(String(120))
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"))  # the drawing, a PNG
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    captured_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArrivalLocation(StrEnum):
+    SHARED = "shared"  # the phone gave its position
+    DENIED = "denied"  # the technician did not allow it
+    UNAVAILABLE = "unavailable"  # allowed, but no fix (indoors, timed out)
+    UNSUPPORTED = "unsupported"  # the browser has no geolocation
+    NOT_ASKED = "not_asked"  # reported where no position can be asked (the chat, an API client)
+
+
+class JobArrival(Base):
+    """Where and when the technician reported arrival (B5): the phone's position
+    when allowed, and both the phone's time and the time the server heard of it."""
+
+    __tablename__ = "job_arrivals"
+    __table_args__ = (
+        CheckConstraint("latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude_range"),
+        CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    location: Mapped[str] = mapped_column(String(12))  # an ArrivalLocation
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    accuracy_m: Mapped[Decimal | None] = mapped_column(Numeric(9, 1))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reported_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class JobNote(Base):
+    """A technician's note on the job during the visit (for the help desk, not the customer)."""
+
+    __tablename__ = "job_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    noted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

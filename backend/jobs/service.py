@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import fields, idempotency
-from backend.billing.invoicing import LineInput, issue_invoice, totals
+from backend.billing.invoicing import LineInput, issue_invoice, supply_for, totals
 from backend.catalog.models import Part, ServiceCharge
 from backend.db import UnitOfWork, utcnow
 from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move, record
 from backend.identity.actor import STAFF, Actor, require_role, require_technician_of
 from backend.identity.models import Role, User
+from backend.jobs import media
 from backend.jobs.lifecycle import ACTIVE, BOOKED, ESTIMATE_MOVES, JOB_MOVES, can_answer_estimate
 from backend.jobs.models import EstimateState, Feedback, Job, JobPart, JobState
 from backend.jobs.views import JobView, job_view, load_job
@@ -176,13 +177,19 @@ def confirm_appointment(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobVi
         return job_view(s, job)
 
 
-def confirm_job(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
-    """B2: the assigned technician confirms; the customer is told."""
+def confirm_job(uow: UnitOfWork, actor: Actor, *, job_ref: str, idempotency_key: str | None = None) -> JobView:
+    """B2: the assigned technician confirms; the customer is told. With an
+    idempotency key (the phone sending it again after a lost answer) a retry
+    answers with the job as it is, not ``illegal_transition``."""
     with uow() as s:
+        once = idempotency.claim(s, actor, "jobs.confirm_job", idempotency_key, job=normalise(job_ref))
+        if once.replay is not None:
+            return replace(job_view(s, load_job(s, actor, once.replay)), created=False)
         job = load_job(s, actor, job_ref, lock=True)
         require_technician_of(actor, job.technician_id)
         _move(s, job, JobState.CONFIRMED, actor)
         _tell_customer(s, job, "technician_confirmed", technician=actor.name)
+        once.done(job.number)
         return job_view(s, job)
 
 
@@ -215,14 +222,28 @@ def cancel(s: Session, actor: Actor, *, job_ref: str, reason: str) -> Job:
 
 # --- B5 arrival, B6 parts and resolution ---------------------------------------
 
-def report_arrival(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
+def report_arrival(
+    uow: UnitOfWork, actor: Actor, *, job_ref: str, location: str | None = None, latitude=None, longitude=None,
+    accuracy_m=None, reported_at: datetime | str | None = None, idempotency_key: str | None = None,
+) -> JobView:
+    """B5: on site. The phone's position when the technician allows it (else
+    why not: ``location`` denied, unavailable, unsupported; ``not_asked`` from
+    the chat), and the phone's time when it was kept offline and sent later."""
+    where = media.position(location, latitude, longitude, accuracy_m)
+    at = media.phone_time(reported_at, "reported_at")
     with uow() as s:
+        once = idempotency.claim(s, actor, "jobs.report_arrival", idempotency_key, job=normalise(job_ref),
+                                 where=[where.location, where.latitude, where.longitude, where.accuracy_m], at=at)
+        if once.replay is not None:
+            return replace(job_view(s, load_job(s, actor, once.replay)), created=False)
         job = load_job(s, actor, job_ref, lock=True)
         require_technician_of(actor, job.technician_id)
-        _move(s, job, JobState.IN_PROGRESS, actor)
-        job.arrived_at = utcnow()
+        _move(s, job, JobState.IN_PROGRESS, actor, note=media.describe(where))
+        job.arrived_at = at or utcnow()
         job.visits += 1
+        media.record_arrival(s, actor, job, where, job.arrived_at)
         _tell_customer(s, job, "technician_arrived", technician=actor.name)
+        once.done(job.number)
         return job_view(s, job)
 
 
@@ -275,10 +296,11 @@ def billable_lines(s: Session, job: Job) -> list[LineInput]:
         charge = s.scalar(select(ServiceCharge).where(ServiceCharge.code == VISIT_CHARGE))
         if charge is None:
             raise DomainError(ErrorCode.NOT_FOUND, "the price list has no VISIT charge; an admin must add it")
-        lines.append(LineInput("labour", charge.name, Decimal(job.visits or 1), charge.unit_price, charge.tax_rate))
+        lines.append(LineInput("labour", charge.name, Decimal(job.visits or 1), charge.unit_price, charge.tax_rate,
+                               code=charge.code))
     for jp, part in s.execute(select(JobPart, Part).join(Part, Part.id == JobPart.part_id)
                               .where(JobPart.job_id == job.id, JobPart.covered.is_(False)).order_by(JobPart.id)):
-        lines.append(LineInput("part", part.name, jp.qty, jp.unit_price, jp.tax_rate))
+        lines.append(LineInput("part", part.name, jp.qty, jp.unit_price, jp.tax_rate, code=part.sku))
     return lines
 
 
@@ -287,7 +309,8 @@ def resolution_notes(service_notes: str) -> str:
                        what="description of the service provided")
 
 
-def resolve(s: Session, actor: Actor, *, job_ref: str, service_notes: str) -> Job:
+def resolve(s: Session, actor: Actor, *, job_ref: str, service_notes: str,
+            completed_at: datetime | None = None) -> Job:
     """B6 inside the caller's transaction: service done; what lies outside the
     cover becomes the estimate the customer sees. (What a resolved job
     completes elsewhere is ``backend.processes.job_outcomes``' business.)"""
@@ -295,8 +318,8 @@ def resolve(s: Session, actor: Actor, *, job_ref: str, service_notes: str) -> Jo
     job = load_job(s, actor, job_ref, lock=True)
     require_technician_of(actor, job.technician_id)
     _move(s, job, JobState.RESOLVED, actor)
-    job.service_notes, job.resolved_at = notes, utcnow()
-    _, _, total = totals(billable_lines(s, job))
+    job.service_notes, job.resolved_at = notes, completed_at or utcnow()  # the phone's time when sent later
+    _, _, total = totals(billable_lines(s, job), supply_for(s, job.customer_id))
     job.estimate_amount = total
     if total > 0:
         move(s, ESTIMATE_MOVES, job, EstimateState.PENDING, actor, entity_type="estimate",
@@ -386,6 +409,14 @@ def settle_job(s: Session, job_id: int, actor: Actor) -> None:
     job = s.get(Job, job_id)
     if job is not None and job.state == JobState.BILLED:
         _move(s, job, JobState.SETTLED, actor)
+
+
+def reopen_billing(s: Session, job_id: int, actor: Actor, *, note: str) -> None:
+    """The job's invoice was cancelled (same transaction): the job is to be
+    billed again, or closed without a bill."""
+    job = s.get(Job, job_id)
+    if job is not None and job.state == JobState.BILLED:
+        _move(s, job, JobState.RESOLVED, actor, note=note)
 
 
 def stock_of(uow: UnitOfWork, *, sku: str) -> Decimal:

@@ -9,9 +9,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.billing.models import Invoice
+from backend.billing.models import Invoice, InvoiceState
 from backend.catalog.models import Part
-from backend.errors import not_found
+from backend.errors import DomainError, ErrorCode, not_found
 from backend.identity.actor import Actor
 from backend.identity.models import Role, User
 from backend.jobs.lifecycle import JOB_MOVES
@@ -59,7 +59,10 @@ def job_view(s: Session, job: Job) -> JobView:
                                .where(JobPart.job_id == job.id).order_by(JobPart.id))
     ]
     tech = s.get(User, job.technician_id) if job.technician_id else None
-    invoice = s.scalar(select(Invoice.number).where(Invoice.source_type == "job", Invoice.source_id == job.id))
+    invoice = s.scalar(select(Invoice.number)  # the one in force: a cancelled invoice is replaced on re-billing
+                       .where(Invoice.source_type == "job", Invoice.source_id == job.id,
+                              Invoice.state != InvoiceState.CANCELLED)
+                       .order_by(Invoice.id.desc()).limit(1))
     return JobView(job.number, job.state, job.customer_id, job.problem, job.technician_id,
                    tech.name if tech else None, job.scheduled_start, job.scheduled_end, job.arrived_at,
                    job.resolved_at, job.covers_labour, job.covers_parts, job.service_notes, job.estimate_state,
@@ -75,6 +78,9 @@ def load_job(s: Session, actor: Actor, ref: str, *, lock: bool = False) -> Job:
         q = select(Job).where(Job.id == parsed[1])
         job = s.scalar(q.with_for_update() if lock else q)
     if job is None or not may_see(actor, job):
+        if actor.role == Role.TECHNICIAN:  # the same words whether it exists or not: nothing is given away
+            raise DomainError(ErrorCode.NOT_FOUND, f"job {ref} is not one of your jobs: it may have been given to "
+                              "another technician", entity="job", id=ref)
         raise not_found("job", ref)
     return job
 

@@ -26,6 +26,8 @@ class VoucherKind(StrEnum):
     PAYMENT = "payment"
     CONTRACT_INVOICE = "contract_invoice"
     JOURNAL = "journal"
+    CREDIT_NOTE = "credit_note"
+    REFUND = "refund"
 
 
 class PartyType(StrEnum):

@@ -29,6 +29,15 @@ EN: dict[str, tuple[str, str]] = {
     "payment_received": ("Payment received", "We received {amount} against {invoice} (receipt {receipt}); "
                          "still due: {outstanding}."),
     "payment_reminder": ("Payment reminder", "{invoice} has {outstanding} outstanding."),
+    "payment_reported": ("Payment report received", "We have your report of {amount} paid by UPI on {invoice} "
+                         "(UTR {utr}); we confirm it when it reaches our bank."),
+    "payment_report_rejected": ("Payment report not confirmed", "Your report of {amount} on {invoice} (UTR {utr}) "
+                                "was not confirmed: {reason}. Please check the UTR in your UPI app, or pay again "
+                                "with the link in your invoice."),
+    "credit_note": ("Credit note", "Credit note {credit_note} of {amount} on {invoice} ({reason}); "
+                    "still due: {outstanding}."),
+    "invoice_cancelled": ("Invoice cancelled", "{invoice} is cancelled ({reason}); nothing is due on it."),
+    "refund_paid": ("Refund paid", "We refunded {amount} on {invoice} by {method} (refund {refund})."),
     "visit_planned": ("Maintenance visit planned", "A visit under {contract} is due on {due} ({job})."),
     "contract_inquiry_received": ("Contract inquiry received", "We are preparing an offer for {contract}."),
     "contract_offer": ("Your contract offer", "Offer v{version} for {contract}: {amount}, valid until {valid_until}."),
@@ -72,6 +81,15 @@ HI: dict[str, tuple[str, str]] = {
     "payment_received": ("भुगतान मिला", "{invoice} के लिए {amount} प्राप्त हुए (रसीद {receipt}); "
                          "अभी देय: {outstanding}।"),
     "payment_reminder": ("भुगतान की याद", "{invoice} पर {outstanding} बकाया है।"),
+    "payment_reported": ("भुगतान की सूचना मिली", "{invoice} पर UPI से {amount} के भुगतान की आपकी सूचना (UTR {utr}) "
+                         "हमें मिल गई है; बैंक में पहुँचते ही हम इसकी पुष्टि करेंगे।"),
+    "payment_report_rejected": ("भुगतान की पुष्टि नहीं हुई", "{invoice} पर {amount} के भुगतान (UTR {utr}) की पुष्टि "
+                                "नहीं हुई: {reason}। कृपया अपने UPI ऐप में UTR जाँचें, या इनवॉइस के लिंक से फिर से "
+                                "भुगतान करें।"),
+    "credit_note": ("क्रेडिट नोट", "{invoice} पर {amount} का क्रेडिट नोट {credit_note} ({reason}); "
+                    "अभी देय: {outstanding}।"),
+    "invoice_cancelled": ("इनवॉइस रद्द", "{invoice} रद्द कर दिया गया है ({reason}); इस पर कुछ देय नहीं है।"),
+    "refund_paid": ("रिफ़ंड भेजा गया", "{invoice} पर {amount} {method} से लौटाए गए (रिफ़ंड {refund})।"),
     "visit_planned": ("रखरखाव विज़िट तय", "{contract} के अंतर्गत {due} को एक विज़िट होनी है ({job})।"),
     "contract_inquiry_received": ("अनुबंध की पूछताछ मिली", "हम {contract} के लिए प्रस्ताव तैयार कर रहे हैं।"),
     "contract_offer": ("आपका अनुबंध प्रस्ताव",

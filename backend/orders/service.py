@@ -28,7 +28,7 @@ from backend.references import assign_number, parse
 
 ORDER_MOVES = Lifecycle("service order", {
     S.NEW: {S.INVOICED, S.CANCELLED},
-    S.INVOICED: {S.PLANNED},
+    S.INVOICED: {S.PLANNED, S.NEW},  # planned; or its invoice cancelled: to be invoiced again
     S.PLANNED: {S.DONE},
     S.DONE: {S.PAID},
 })
@@ -144,7 +144,7 @@ def invoice_service_order(uow: UnitOfWork, actor: Actor, *, order_ref: str) -> O
     with uow() as s:
         o = load_order(s, actor, order_ref, lock=True)
         _move(s, o, S.INVOICED, actor)
-        lines = [LineInput("labour", l.description, l.qty, l.unit_price, l.tax_rate)
+        lines = [LineInput("labour", l.description, l.qty, l.unit_price, l.tax_rate, code=l.code)
                  for l in s.scalars(select(OrderLine).where(OrderLine.order_id == o.id).order_by(OrderLine.id))]
         invoice = issue_invoice(s, customer_id=o.customer_id, source_type="order", source_id=o.id, lines=lines,
                                 actor=actor, narration=f"Service order {o.number}")
@@ -191,6 +191,20 @@ def on_order_job_resolved(s: Session, job: Job, actor: Actor) -> None:
     invoice = s.get(Invoice, o.invoice_id)
     if invoice is not None and invoice.state == InvoiceState.PAID:
         _move(s, o, S.PAID, actor)
+
+
+def on_order_invoice_cancelled(s: Session, order_id: int, actor: Actor, *, note: str) -> None:
+    """The order's up-front invoice was cancelled before the work was
+    planned: to be invoiced again (or the order cancelled). Once planned,
+    the invoice is corrected by a credit note instead (refused here)."""
+    o = s.get(ServiceOrder, order_id)
+    if o is None:
+        return
+    if o.state != S.INVOICED:
+        raise DomainError(ErrorCode.CONFLICT, f"{o.number} is under way; correct its invoice with a credit note "
+                          "instead", order=o.number, current=o.state)
+    _move(s, o, S.NEW, actor, note=note)
+    o.invoice_id = None
 
 
 def on_order_invoice_paid(s: Session, order_id: int, actor: Actor) -> None:

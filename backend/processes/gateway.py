@@ -13,8 +13,11 @@ transaction:
   unknown invoice, a payment in another currency or more than is due posts
   nothing and is kept as ``needs_attention`` for an agent;
 - ``failed`` → kept (``recorded``) for an agent to see, nothing posted;
-- ``refunded`` → kept as ``needs_attention``, nothing posted: the money work's
-  credit notes will post a refund (issue 14); until then an agent does;
+- ``refunded`` → the refund is posted (``credit_notes.refund``, reference
+  the gateway's refund id) when the customer is in credit on the invoice the
+  refunded payment paid, by at least the refund (a credit note came first);
+  otherwise kept as ``needs_attention``, nothing posted: the agent issues the
+  credit note and records the refund from the invoice's page;
 - anything else the gateway sends → ``ignored``, nothing kept.
 
 Every event kept is one ``gateway_events`` row (the log and the idempotency
@@ -34,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.billing import credit_notes
 from backend.billing import service as billing
 from backend.billing.models import Invoice, InvoiceState, Receipt
 from backend.db import UnitOfWork
@@ -144,8 +148,7 @@ def _decide(s: Session, ev: GatewayEvent) -> dict[str, Any]:
     if ev.kind == "failed":
         return {"state": State.RECORDED, "note": "the payment failed; nothing was posted"}
     if ev.kind == "refunded":
-        return {"state": State.NEEDS_ATTENTION,
-                "note": "a refund at the gateway; post it as a credit note (nothing was posted)"}
+        return _refund(s, ev)
     # captured
     if ev.currency != "INR":
         return _attention(f"a payment in {ev.currency or 'no currency'}, not INR; nothing was posted")
@@ -174,6 +177,24 @@ def _decide(s: Session, ev: GatewayEvent) -> dict[str, Any]:
     receipt_row = billing.receipt_with_key(s, key)
     return {"state": State.APPLIED, "receipt_id": receipt_row.id,
             "note": f"receipt {receipt.number} on {inv.number}; {receipt.invoice_outstanding} outstanding"}
+
+
+def _refund(s: Session, ev: GatewayEvent) -> dict[str, Any]:
+    paid = billing.receipt_with_key(s, f"{ev.gateway}:{ev.payment_id}")
+    if paid is None:
+        return _attention("a refund at the gateway of a payment we have no receipt for; nothing was posted "
+                          "(if it was ours, issue the credit note and record the refund on the invoice's page)")
+    inv = s.scalar(select(Invoice).where(Invoice.id == paid.invoice_id).with_for_update())
+    in_credit = -billing.owed(s, inv)
+    if ev.amount is None or ev.amount <= 0 or ev.currency != "INR":
+        return _attention("the refund has no positive amount in INR; nothing was posted")
+    if in_credit < ev.amount:
+        return _attention(f"a refund of {ev.amount} at the gateway on {inv.number}, which has {max(in_credit, 0)} "
+                          "in credit: issue the credit note first, then record the refund on the invoice's page "
+                          "(nothing was posted)")
+    refund = credit_notes.refund(s, SYSTEM, inv, amount=ev.amount, method=paid.method, reference=ev.object_id[:80],
+                                 on=billing.payment_date(None), key=f"{ev.gateway}:{ev.object_id}")
+    return {"state": State.APPLIED, "note": f"refund {refund.number} on {inv.number}"}
 
 
 def _attention(note: str) -> dict[str, Any]:

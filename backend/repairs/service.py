@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import idempotency
-from backend.billing.invoicing import LineInput, issue_invoice, totals
+from backend.billing.invoicing import LineInput, issue_invoice, supply_for, totals
 from backend.billing.models import Invoice, InvoiceState
 from backend.catalog.models import Item, Part, ServiceCharge
 from backend.customers.models import Customer
@@ -38,7 +38,7 @@ REPAIR_MOVES = Lifecycle("repair", {
     S.APPROVED: {S.UNDER_REPAIR},
     S.UNDER_REPAIR: {S.ESTIMATE_SENT, S.REPAIRED},  # a revised estimate, or done
     S.REPAIRED: {S.INVOICED},
-    S.INVOICED: {S.DELIVERED},
+    S.INVOICED: {S.DELIVERED, S.REPAIRED},  # handed back; or its invoice cancelled: to be invoiced again
     S.DELIVERED: {S.CLOSED},
 })
 # Each estimate (and each revision) the customer answers once.
@@ -202,7 +202,8 @@ def send_repair_estimate(uow: UnitOfWork, actor: Actor, *, repair_ref: str, line
         require_technician_of(actor, r.technician_id)
         REPAIR_MOVES.check(r.state, S.ESTIMATE_SENT)
         rows = _estimate_lines(s, r, lines)
-        _, _, total = totals([LineInput(l.kind, l.description, l.qty, l.unit_price, l.tax_rate) for l in rows])
+        _, _, total = totals([LineInput(l.kind, l.description, l.qty, l.unit_price, l.tax_rate) for l in rows],
+                             supply_for(s, r.customer_id))
         version = len(s.scalars(select(RepairEstimate.id).where(RepairEstimate.repair_id == r.id)).all()) + 1
         est = RepairEstimate(repair_id=r.id, version=version, total=total, note=(note or None))
         s.add(est)
@@ -316,7 +317,7 @@ def invoice_repair(uow: UnitOfWork, actor: Actor, *, repair_ref: str) -> RepairV
         est = s.scalar(select(RepairEstimate).where(RepairEstimate.repair_id == r.id,
                                                     RepairEstimate.state == S.APPROVED)
                        .order_by(RepairEstimate.version.desc()).limit(1))
-        lines = [LineInput(l.kind, l.description, l.qty, l.unit_price, l.tax_rate)
+        lines = [LineInput(l.kind, l.description, l.qty, l.unit_price, l.tax_rate, code=l.code)
                  for l in s.scalars(select(RepairEstimateLine).where(RepairEstimateLine.estimate_id == est.id)
                                     .order_by(RepairEstimateLine.id)) if l.unit_price > 0]
         if lines:
@@ -348,6 +349,20 @@ def on_repair_invoice_paid(s: Session, repair_id: int, actor: Actor) -> None:
     r = s.get(RepairOrder, repair_id)
     if r is not None and r.state == S.DELIVERED:
         _move(s, r, S.CLOSED, actor, note="paid")
+
+
+def on_repair_invoice_cancelled(s: Session, repair_id: int, actor: Actor, *, note: str) -> None:
+    """The repair's invoice was cancelled before the item was handed back: to
+    be invoiced again. Once handed back with it, the invoice is corrected by
+    a credit note instead (refused here, so nothing is written)."""
+    r = s.get(RepairOrder, repair_id)
+    if r is None:
+        return
+    if r.state != S.INVOICED:
+        raise DomainError(ErrorCode.CONFLICT, f"{r.number} was handed back with its invoice; "
+                          "correct the invoice with a credit note instead", repair=r.number, current=r.state)
+    _move(s, r, S.REPAIRED, actor, note=note)
+    r.invoice_id = None
 
 
 def get_repair(uow: UnitOfWork, actor: Actor, *, repair_ref: str) -> RepairView:

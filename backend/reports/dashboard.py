@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, literal, select, union_all
 
-from backend.billing.models import Invoice, InvoiceState, Receipt
+from backend.billing.models import Invoice, InvoiceState
 from backend.coverage.models import Contract, Instalment
 from backend.customers.models import Customer
 from backend.db import UnitOfWork
@@ -19,6 +19,7 @@ from backend.identity.models import User
 from backend.intake.models import Ticket
 from backend.jobs.lifecycle import ACTIVE, JOB_MOVES
 from backend.jobs.models import Job, JobState
+from backend.ledger.models import InvoiceBalance
 from backend.orders.models import ServiceOrder
 from backend.repairs.models import RepairOrder
 from backend.reports.common import (
@@ -136,9 +137,8 @@ def _sla(s, sql: Sql, p) -> SlaBreaches:
 
 
 def _collections(s, p) -> CollectionsDue:
-    paid = (select(func.coalesce(func.sum(Receipt.amount), 0)).where(Receipt.invoice_id == Invoice.id)
-            .correlate(Invoice).scalar_subquery())
-    outstanding = Invoice.total - paid
+    outstanding = (select(InvoiceBalance.balance).where(InvoiceBalance.invoice_id == Invoice.id)  # net of credit notes
+                   .correlate(Invoice).scalar_subquery())
     overdue_n, overdue_amt, due_n, due_amt = s.execute(
         select(func.count(),
                func.sum(outstanding),

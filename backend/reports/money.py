@@ -30,6 +30,9 @@ SOURCES = ("job", "contract", "order", "repair")
 
 @dataclass(frozen=True)
 class SalesLine:
+    """An invoice: its taxable value (``subtotal``) and its tax, split into CGST, SGST and IGST
+    (an invoice issued before GST tax invoices has its tax undivided: place of supply None, splits 0)."""
+
     number: str
     issued_on: date
     due_on: date
@@ -37,7 +40,12 @@ class SalesLine:
     customer: str
     source_type: str
     source_id: int
+    customer_gstin: str | None
+    place_of_supply: str | None
     subtotal: Decimal
+    cgst: Decimal
+    sgst: Decimal
+    igst: Decimal
     tax: Decimal
     total: Decimal
     paid: Decimal
@@ -50,6 +58,9 @@ class SalesBySource:
     source_type: str
     invoices: int
     subtotal: Decimal
+    cgst: Decimal
+    sgst: Decimal
+    igst: Decimal
     tax: Decimal
     total: Decimal
 
@@ -60,6 +71,9 @@ class SalesRegister:
     end: date
     invoices: int
     subtotal: Decimal
+    cgst: Decimal
+    sgst: Decimal
+    igst: Decimal
     tax: Decimal
     total: Decimal
     by_source: list[SalesBySource]
@@ -76,7 +90,9 @@ def sales_register(uow: UnitOfWork, actor: Actor, *, start: date | None = None, 
                    customer_id: int | None = None, source_type: str | None = None, limit: int | None = None,
                    **unknown: Any) -> SalesRegister:
     """Invoices issued in the range (sales and contract invoices), with what
-    has been received on each; totals per source."""
+    has been received on each; totals per source. Each invoice shows its
+    taxable value and its CGST, SGST and IGST (the GST summary by rate is the
+    ``gst-summary`` report)."""
     p = begin(actor, MANAGERS, start, end, unknown)
     customer_id = an_id(customer_id, "customer_id")
     if source_type is not None:
@@ -89,25 +105,31 @@ def sales_register(uow: UnitOfWork, actor: Actor, *, start: date | None = None, 
         conds.append(Invoice.source_type == source_type)
     with uow() as s:
         Sql(s).tune(s)
-        groups = s.execute(select(Invoice.source_type, func.count(), func.sum(Invoice.subtotal), func.sum(Invoice.tax),
+        groups = s.execute(select(Invoice.source_type, func.count(), func.sum(Invoice.subtotal), func.sum(Invoice.cgst),
+                                  func.sum(Invoice.sgst), func.sum(Invoice.igst), func.sum(Invoice.tax),
                                   func.sum(Invoice.total)).where(*conds).group_by(Invoice.source_type)
                            .order_by(Invoice.source_type)).all()
         paid = _paid(Invoice)
         rows = s.execute(
             select(Invoice.number, Invoice.issued_on, Invoice.due_on, Invoice.customer_id, Customer.name,
-                   Invoice.source_type, Invoice.source_id, Invoice.subtotal, Invoice.tax, Invoice.total, paid,
+                   Invoice.source_type, Invoice.source_id, Invoice.customer_gstin, Invoice.place_of_supply,
+                   Invoice.subtotal, Invoice.cgst, Invoice.sgst, Invoice.igst, Invoice.tax, Invoice.total, paid,
                    Invoice.state)
             .join(Customer, Customer.id == Invoice.customer_id)
             .where(*conds).order_by(Invoice.issued_on, Invoice.id).limit(limit)
         ).all()
-    by_source = [SalesBySource(st, int(n), dec(a), dec(t), dec(tot)) for st, n, a, t, tot in groups]
-    lines = [SalesLine(num, iss, due, cid, cname, st, sid, dec(sub), dec(tax), dec(tot), dec(pd), dec(tot) - dec(pd),
-                       state)
-             for num, iss, due, cid, cname, st, sid, sub, tax, tot, pd, state in rows]
+    by_source = [SalesBySource(st, int(n), dec(a), dec(c), dec(sg), dec(ig), dec(t), dec(tot))
+                 for st, n, a, c, sg, ig, t, tot in groups]
+    lines = [SalesLine(num, iss, due, cid, cname, st, sid, gstin, pos, dec(sub), dec(c), dec(sg), dec(ig), dec(tax),
+                       dec(tot), dec(pd), dec(tot) - dec(pd), state)
+             for num, iss, due, cid, cname, st, sid, gstin, pos, sub, c, sg, ig, tax, tot, pd, state in rows]
     count = sum(b.invoices for b in by_source)
-    return SalesRegister(p.start, p.end, count, sum((b.subtotal for b in by_source), dec(0)),
-                         sum((b.tax for b in by_source), dec(0)), sum((b.total for b in by_source), dec(0)),
-                         by_source, lines, count > len(lines))
+
+    def total(name: str) -> Decimal:
+        return sum((getattr(b, name) for b in by_source), dec(0))
+
+    return SalesRegister(p.start, p.end, count, total("subtotal"), total("cgst"), total("sgst"), total("igst"),
+                         total("tax"), total("total"), by_source, lines, count > len(lines))
 
 
 # --- extra billing outside contracts ------------------------------------------------------------------

@@ -188,10 +188,10 @@ def check_error_body(status: int, body: object) -> str | None:
 # --- the books after a run ------------------------------------------------------------------------------
 
 def books_problems(uow, as_of: date | None = None) -> list[str]:
-    """The ledger balances, every invoice's balance equals total − receipts,
-    and the outstanding report (ledger and reports) equals the sum of open
-    invoices' total − receipts."""
-    from backend.billing.models import Invoice, Receipt
+    """The ledger balances, every invoice's balance equals total − credit
+    notes − receipts + refunds (nil once cancelled, never owing once paid),
+    and the outstanding report (ledger and reports) equals the sum of those."""
+    from backend.billing.models import CreditNote, Invoice, Receipt, Refund
     from backend.identity.actor import Actor
     from backend.identity.models import Role
     from backend.ledger import service as ledger
@@ -203,23 +203,28 @@ def books_problems(uow, as_of: date | None = None) -> list[str]:
     with uow() as s:
         debit, credit = s.execute(select(func.coalesce(func.sum(LedgerEntry.debit), 0),
                                          func.coalesce(func.sum(LedgerEntry.credit), 0))).one()
-        if Decimal(debit) != Decimal(credit):
+        if round(Decimal(debit) - Decimal(credit), 2) != 0:  # SQLite sums NUMERIC as floats
             problems.append(f"ledger out of balance: debit {debit} credit {credit}")
-        per_voucher = s.execute(select(LedgerEntry.voucher_id).group_by(LedgerEntry.voucher_id)
-                                .having(func.sum(LedgerEntry.debit) != func.sum(LedgerEntry.credit))).all()
+        per_voucher = s.execute(select(LedgerEntry.voucher_id).group_by(LedgerEntry.voucher_id)  # SQLite sums floats
+                                .having(func.round(func.sum(LedgerEntry.debit) - func.sum(LedgerEntry.credit), 2) != 0)
+                                ).all()
         if per_voucher:
             problems.append(f"unbalanced vouchers: {per_voucher[:10]}")
-        paid = dict(s.execute(select(Receipt.invoice_id, func.sum(Receipt.amount)).group_by(Receipt.invoice_id)).all())
+        def per_invoice(model):
+            return dict(s.execute(select(model.invoice_id, func.sum(model.amount)).group_by(model.invoice_id)).all())
+
+        paid, credited, refunded = per_invoice(Receipt), per_invoice(CreditNote), per_invoice(Refund)
         open_sum = Decimal("0.00")
         for inv in s.scalars(select(Invoice)):
-            owed = Decimal(inv.total) - Decimal(paid.get(inv.id, 0))
-            if inv.state == "open":
-                open_sum += owed
-            elif owed != 0:
+            owed = (Decimal(inv.total) - Decimal(credited.get(inv.id, 0)) - Decimal(paid.get(inv.id, 0))
+                    + Decimal(refunded.get(inv.id, 0)))
+            open_sum += owed
+            if (inv.state == "paid" and owed > 0) or (inv.state == "cancelled" and owed != 0):
                 problems.append(f"invoice {inv.number} is {inv.state} but owes {owed}")
             bal = s.get(InvoiceBalance, inv.id)
             if bal is not None and Decimal(bal.balance) != owed:
-                problems.append(f"invoice {inv.number}: balance {bal.balance} != total − receipts {owed}")
+                problems.append(f"invoice {inv.number}: balance {bal.balance} != total − credit notes − receipts "
+                                f"+ refunds {owed}")
         late = s.scalar(select(func.count()).select_from(Receipt).where(Receipt.received_on > date.today()))
         if late:
             problems.append(f"{late} receipts dated after today")

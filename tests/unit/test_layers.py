@@ -18,13 +18,14 @@ BACKEND = ROOT / "backend"
 
 # Lowest first. A package imports only from the layers before its own.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"errors", "settings", "local_secrets"}),
+    ("foundation", {"errors", "settings", "local_secrets", "company"}),
     ("field rules", {"fields"}),
     ("kernel", {"db", "lifecycle", "references"}),
     ("who", {"identity"}),
     ("records", {"history", "idempotency", "notifications"}),
     ("master data and ledger", {"customers", "catalog", "knowledge", "conversations", "ledger"}),
     ("billing", {"billing"}),
+    ("bank and cash", {"banking"}),
     ("contracts and jobs", {"coverage", "jobs"}),
     ("orders and repairs", {"orders", "repairs"}),
     ("intake", {"intake", "documents"}),

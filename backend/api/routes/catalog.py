@@ -58,6 +58,12 @@ def Tax(**kw: Any) -> Num:
     return Num(minimum=Decimal(0), maximum=Decimal(100), places=2, exclusive_min=False, **kw)
 
 
+HSN = Str(max_len=8, nullable=True, default=None, description="HSN code of the part (4, 6 or 8 digits) as tax "
+                                                               "invoices print it; on a change, null: unchanged")
+SAC = Str(max_len=6, nullable=True, default=None, description="SAC of the service (6 digits from 99); none: 998715 "
+                                                               "(appliance repair); on a change, null: unchanged")
+
+
 def Level(**kw: Any) -> Num:
     return Num(minimum=Decimal(0), maximum=MAX_QTY, places=3, exclusive_min=False, **kw)
 
@@ -106,7 +112,7 @@ async def list_stock(call: Call) -> Any:
              roles=EDITORS, response=returns(admin.create_part),
              body=Obj(sku=SKU["sku"], name=NAME, unit_price=Price(), unit_cost=Price(),
                       tax_rate=Tax(default=Decimal("18.00")), reorder_level=Level(default=Decimal(0)),
-                      opening_stock=Level(default=Decimal(0))))
+                      opening_stock=Level(default=Decimal(0)), hsn_code=HSN))
 async def create_part(call: Call) -> Any:
     return await call(admin.create_part, **call.body)
 
@@ -114,7 +120,8 @@ async def create_part(call: Call) -> Any:
 @routes.post("/api/parts/{sku}", "Change a part's name, prices or reorder level (admin, manager)", params=SKU,
              roles=EDITORS, response=returns(admin.edit_part),
              body=Obj(name=Str(max_len=160, nullable=True), unit_price=Price(nullable=True),
-                      unit_cost=Price(nullable=True), tax_rate=Tax(nullable=True), reorder_level=Level(nullable=True)))
+                      unit_cost=Price(nullable=True), tax_rate=Tax(nullable=True), reorder_level=Level(nullable=True),
+                      hsn_code=HSN))
 async def edit_part(call: Call) -> Any:
     return await call(admin.edit_part, sku=call.path["sku"], **call.body)
 
@@ -129,7 +136,9 @@ async def adjust_stock(call: Call) -> Any:
 
 
 @routes.post("/api/service-charges", "Add a price-list entry (admin, manager)", status=201, roles=EDITORS,
-             body=Obj(code=CHARGE_CODE["code"], name=NAME, unit_price=Price(), tax_rate=Tax(default=Decimal("18.00"))),
+             body=Obj(code=CHARGE_CODE["code"], name=NAME, unit_price=Price(), tax_rate=Tax(default=Decimal("18.00")),
+                      sac_code=SAC, requires_signature=Bool(default=False, description="A job of this charge is "
+                                                            "completed only with the customer's signature")),
              response=returns(admin.create_service_charge))
 async def create_service_charge(call: Call) -> Any:
     return await call(admin.create_service_charge, **call.body)
@@ -137,7 +146,8 @@ async def create_service_charge(call: Call) -> Any:
 
 @routes.post("/api/service-charges/{code}", "Change a price-list entry (admin, manager)", params=CHARGE_CODE,
              roles=EDITORS, response=returns(admin.edit_service_charge),
-             body=Obj(name=Str(max_len=160, nullable=True), unit_price=Price(nullable=True), tax_rate=Tax(nullable=True)))
+             body=Obj(name=Str(max_len=160, nullable=True), unit_price=Price(nullable=True), tax_rate=Tax(nullable=True),
+                      sac_code=SAC, requires_signature=Bool(nullable=True)))
 async def edit_service_charge(call: Call) -> Any:
     return await call(admin.edit_service_charge, code=call.path["code"], **call.body)
 

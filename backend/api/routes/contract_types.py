@@ -27,7 +27,9 @@ async def list_coverage_types(call: Call) -> Any:
 @routes.post("/api/contract-types", "Add a contract type (admin)", status=201, roles=ADMIN,
              body=Obj(code=CODE["code"], name=Str(max_len=120), covers_labour=Bool(default=True),
                       covers_parts=Bool(default=False), visits_per_year=Int(minimum=0, maximum=types.MAX_VISITS,
-                                                                            default=4)),
+                                                                            default=4),
+                      requires_signature=Bool(default=False, description="Its visits are completed only with the "
+                                                                         "customer's signature")),
              response=returns(types.create_coverage_type))
 async def create_coverage_type(call: Call) -> Any:
     return await call(types.create_coverage_type, **call.body)
@@ -37,7 +39,8 @@ async def create_coverage_type(call: Call) -> Any:
              params=CODE, roles=ADMIN, response=returns(types.edit_coverage_type),
              body=Obj(name=Str(max_len=120, nullable=True), covers_labour=Bool(nullable=True),
                       covers_parts=Bool(nullable=True),
-                      visits_per_year=Int(minimum=0, maximum=types.MAX_VISITS, nullable=True)))
+                      visits_per_year=Int(minimum=0, maximum=types.MAX_VISITS, nullable=True),
+                      requires_signature=Bool(nullable=True)))
 async def edit_coverage_type(call: Call) -> Any:
     return await call(types.edit_coverage_type, code=call.path["code"], **call.body)
 

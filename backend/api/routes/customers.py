@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from backend.api.responses import returns
-from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, ident
+from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, STAFF, ident
 from backend.api.routing import Call, RouteTable
-from backend.api.schema import Int, Obj
+from backend.api.schema import Int, Obj, Str
 from backend.customers import service as customers
 from backend.notifications import inbox
 from backend.notifications import service as notifications
@@ -20,6 +20,21 @@ routes = RouteTable("customers")
             roles=CUSTOMER_AND_STAFF)
 async def get_customer(call: Call) -> Any:
     return await call(customers.get_customer, customer_id=call.path["customer_id"])
+
+
+@routes.post("/api/customers/{customer_id}/gst", "Set a customer's GSTIN and GST state code (staff)",
+             params=ident("customer_id", "customer"), response=returns(customers.set_gst_registration), roles=STAFF,
+             body=Obj(gstin=Str(max_len=20, nullable=True, default=None,
+                                description="The GSTIN (15 characters, checked with its check character); "
+                                            "null or blank: not registered"),
+                      state_code=Str(max_len=2, nullable=True, default=None,
+                                     description="Two-digit GST state code of the address on record; "
+                                                 "blank with a GSTIN: the GSTIN's state")),
+             description="Decides the place of supply of the customer's next invoices (CGST + SGST within the "
+                         "company's state, else IGST). Refused with 422 invalid_input, details.reason one of "
+                         "format, checksum, unknown_state, state_mismatch.")
+async def set_gst_registration(call: Call) -> Any:
+    return await call(customers.set_gst_registration, customer_id=call.path["customer_id"], **call.body)
 
 
 @routes.get("/api/notifications", "Notices written to the outbox, newest first (each 'customer informed')",

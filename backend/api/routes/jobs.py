@@ -3,6 +3,7 @@ bills and expense claims (B3, B8)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from backend.api.responses import returns
@@ -22,6 +23,7 @@ from backend.api.schema import (
     Enum,
     Int,
     Money,
+    Num,
     Obj,
     Qty,
     Str,
@@ -29,7 +31,7 @@ from backend.api.schema import (
 from backend.api.uploads import read_upload
 from backend.jobs import expenses
 from backend.jobs import service as jobs
-from backend.jobs.models import JobState
+from backend.jobs.models import ArrivalLocation, JobState
 from backend.processes import job_outcomes
 
 routes = RouteTable("jobs")
@@ -82,7 +84,7 @@ async def confirm_appointment(call: Call) -> Any:
 
 
 @routes.post("/api/jobs/{job_ref}/confirm", "B2: the assigned technician confirms", params=REF,
-             response=returns(jobs.confirm_job), roles=TECH)
+             idempotent=True, response=returns(jobs.confirm_job), roles=TECH)
 async def confirm_job(call: Call) -> Any:
     return await call(jobs.confirm_job, job_ref=_job(call))
 
@@ -120,10 +122,21 @@ async def release_job(call: Call) -> Any:
     return await call(jobs.release_job, job_ref=_job(call))
 
 
-@routes.post("/api/jobs/{job_ref}/arrival", "B5: the technician reports arrival", params=REF,
+@routes.post("/api/jobs/{job_ref}/arrival", "B5: the technician reports arrival, with the phone's position when "
+             "allowed", params=REF, idempotent=True, body=Obj(
+                 location=Enum(*ArrivalLocation, nullable=True, description="shared (with latitude and longitude), "
+                               "or why not: denied, unavailable, unsupported; not_asked when left out"),
+                 latitude=Num(minimum=Decimal(-90), maximum=Decimal(90), places=6, exclusive_min=False,
+                              nullable=True),
+                 longitude=Num(minimum=Decimal(-180), maximum=Decimal(180), places=6, exclusive_min=False,
+                               nullable=True),
+                 accuracy_m=Num(minimum=Decimal(0), maximum=Decimal(100000), places=1, exclusive_min=False,
+                                nullable=True, description="The position's accuracy in metres, as the phone gave it"),
+                 reported_at=DateTime(nullable=True, description="The phone's time, when it kept the arrival offline "
+                                                                 "(at most 3 days ago)")),
              response=returns(jobs.report_arrival), roles=TECH)
 async def report_arrival(call: Call) -> Any:
-    return await call(jobs.report_arrival, job_ref=_job(call))
+    return await call(jobs.report_arrival, job_ref=_job(call), **call.body)
 
 
 @routes.post("/api/jobs/{job_ref}/parts", "B6: parts used (leave stock at once)", params=REF,
@@ -136,8 +149,10 @@ async def add_parts_used(call: Call) -> Any:
 @routes.post("/api/jobs/{job_ref}/resolve", "B6: service done; what the cover excludes becomes the estimate",
              params=REF, body=Obj(service_notes=Str(max_len=4000),
                                   partly_done=Bool(default=False, description="A contract visit left partly done "
-                                                                              "carries over to a new visit")),
-             response=returns(job_outcomes.resolve_job), roles=TECH)
+                                                                              "carries over to a new visit"),
+                                  completed_at=DateTime(nullable=True, description="The phone's time, when it kept "
+                                                        "the completion offline (at most 3 days ago)")),
+             idempotent=True, errors=(), response=returns(job_outcomes.resolve_job), roles=TECH)
 async def resolve_job(call: Call) -> Any:
     return await call(job_outcomes.resolve_job, job_ref=_job(call), **call.body)
 

@@ -21,6 +21,9 @@ from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, STAFF
 from backend.api.routing import Call, RouteTable
 from backend.api.schema import Date, Enum, Int, Num, Str
 from backend.reports import calendars, costing, dashboard, journey, money, operations, pipelines, technicians
+from backend.reports import bank as banked
+from backend.reports import collections as collected
+from backend.reports import gst
 from backend.reports.common import LABOUR_COST_PER_HOUR, MAX_ROWS
 
 routes = RouteTable("reports", "The manager's read models: SQL aggregations over the live tables")
@@ -64,6 +67,8 @@ TABLES: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
     "journey": lambda j: _rows(j.steps, request=j.request),
     "offer-pipeline": lambda p: _rows(p.stages),
     "sales-register": lambda r: _rows(r.lines),
+    "gst-summary": lambda g: _gst_rows(g),
+    "unreconciled": lambda u: _rows(u.rows),
     "outstanding": lambda o: _rows(o.rows),
     "statement": lambda st: _rows(st.lines),
     "cash-flow": lambda cf: _rows(cf.rows),
@@ -71,6 +76,20 @@ TABLES: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
     "extra-billing": lambda e: _rows(e.bills),
     "pnl": lambda p: _rows([*p.rows, p.total]),
 }
+
+
+# The GST summary's sections in one CSV table: a section column and the union of their columns.
+GstCsvRow = dataclasses.make_dataclass("GstCsvRow", [(c, Any) for c in (
+    "section", "recipient_gstin", "customer", "invoice", "issued_on", "invoice_value", "supply", "place_of_supply",
+    "recipients", "hsn_sac", "kind", "uqc", "rate", "qty", "invoices", "taxable", "cgst", "sgst", "igst", "tax",
+    "total_value", "nature", "first", "last", "issued", "cancelled", "number", "invoice_number", "value")])
+
+
+def _gst_rows(g: gst.GstSummary) -> list[dict[str, Any]]:
+    columns = [f.name for f in dataclasses.fields(GstCsvRow)]
+    return [{c: row.get(c) for c in columns}
+            for section in ("b2b", "b2cl", "b2cs", "by_rate", "hsn", "documents", "credit_notes")
+            for row in _rows(getattr(g, section), section=section)]
 
 
 def to_csv(name: str, result: Any) -> web.Response:
@@ -99,7 +118,8 @@ def _row_type(name: str) -> type:
     row = {"dashboard": dashboard.StateCount, "kanban": dashboard.KanbanCard, "journey": journey.JourneyStep,
            "offer-pipeline": pipelines.PipelineStage, "sales-register": money.SalesLine,
            "outstanding": money.OutstandingRow, "cash-flow": money.CashFlowRow,
-           "feedback": operations.FeedbackGroup, "extra-billing": money.ExtraBill, "pnl": costing.PnlRow}.get(name)
+           "feedback": operations.FeedbackGroup, "extra-billing": money.ExtraBill, "pnl": costing.PnlRow,
+           "gst-summary": GstCsvRow, "unreconciled": banked.UnreconciledRow}.get(name)
     if row is not None:
         return row
     if name == "statement":
@@ -137,6 +157,8 @@ REPORTS: dict[str, tuple[Callable[..., Any], str, tuple[str, ...], dict[str, Any
     "sales-register": (money.sales_register, "Sales register: invoices issued, with receipts, totals by source",
                        MANAGERS, {"customer_id": CUSTOMER, "source_type": Enum(*money.SOURCES, nullable=True),
                                   "limit": LIMIT}),
+    "gst-summary": (gst.gst_summary, "GST summary of outward supplies (the GSTR-1 shape): B2B by recipient GSTIN, "
+                    "B2C large and small, per rate, HSN/SAC summary, documents issued", MANAGERS, {}),
     "outstanding": (money.outstanding, "Outstanding and ageing by customer at the end of the range (a customer: "
                     "their own)", CUSTOMER_AND_STAFF, {"customer_id": CUSTOMER, "limit": LIMIT}),
     "statement": (money.party_statement, "Party account statement for the range (a customer or technician: "
@@ -167,6 +189,15 @@ REPORTS: dict[str, tuple[Callable[..., Any], str, tuple[str, ...], dict[str, Any
                                           description=f"Labour cost per hour on site (default "
                                                       f"{LABOUR_COST_PER_HOUR})"),
                        "limit": LIMIT}),
+    "collections-by-channel": (collected.collections_by_channel, "Collections by channel: office cash, technician "
+                               "cash and UPI, UPI/bank transfer, card, cheque, gateway", MANAGERS,
+                               {"technician_id": TECH}),
+    "cash-in-hand": (collected.cash_in_hand, "Cash in hand per technician from the ledger: opening, collected, "
+                     "paid in, closing", STAFF, {"technician_id": TECH}),
+    "deposits": (collected.deposits, "Bank deposits of technicians' cash: slip, amount, collections", STAFF,
+                 {"limit": LIMIT}),
+    "unreconciled": (banked.unreconciled, "Unreconciled items: statement lines unmatched or only proposed, bank "
+                     "receipts and deposits on no statement, UPI payment reports waiting", STAFF, {"limit": LIMIT}),
 }
 
 

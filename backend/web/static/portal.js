@@ -1,6 +1,31 @@
 /* fieldserv portal: small progressive enhancements; every page works without it.
+ * The app: the service worker (sw.js) that keeps the app shell and the technician's day on the phone.
  * Kanban: drag a card onto another column to ask for that move. The server
  * makes the move through the use case that owns it, or answers why not. */
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="fs-service-worker"]');
+  if (!meta || !("serviceWorker" in navigator)) return;
+  var user = document.body.getAttribute("data-user") || "";
+  function forget() {  // the pages another person saw on this phone are not for this one
+    if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({type: "forget"});
+    if (window.caches) { caches.delete("fs-pages"); caches.delete("fs-media"); }
+  }
+  try {
+    var before = window.localStorage.getItem("fs-user");
+    if (user && before !== null && before !== user) forget();
+    if (user) window.localStorage.setItem("fs-user", user);
+  } catch (e) { /* storage may be off: nothing kept, nothing to forget */ }
+  document.addEventListener("submit", function (e) {
+    if (e.target.matches && e.target.matches("form.who")) {  // logging out
+      forget();
+      try { window.localStorage.removeItem("fs-user"); } catch (err) { /* nothing kept */ }
+    }
+  });
+  navigator.serviceWorker.register(meta.getAttribute("content"), {scope: meta.getAttribute("data-scope")})
+    .catch(function () { /* no worker (e.g. not over HTTPS): the portal works as plain pages */ });
+})();
+
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');

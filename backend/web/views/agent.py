@@ -123,12 +123,19 @@ async def move(request: web.Request, actor: Actor) -> web.StreamResponse:
         raise web.HTTPSeeOther(url(request, "a_kanban", query={"job": ref, "why": f"{exc.code}: {exc.message}"})) from None
     if isinstance(done, str) and done.startswith("/"):
         if _wants_json(request):
-            return web.json_response({"ok": False, "code": "needs_slot", "redirect": done,
-                                      "message": "pick a technician and a slot in the calendar"})
+            needs = FORM_NEEDED.get(target, FORM_NEEDED["scheduled"])
+            return web.json_response({"ok": False, "code": needs[0], "redirect": done, "message": needs[1]})
         raise web.HTTPSeeOther(done)
     if _wants_json(request):
         return web.json_response({"ok": True, "message": done})
     raise redirect(request, "a_kanban", done=done)
+
+
+# Moves made on another page: the code and message a dragged card answers with.
+FORM_NEEDED = {
+    "scheduled": ("needs_slot", "pick a technician and a slot in the calendar"),
+    "resolved": ("needs_invoice_cancelled", "cancel the job's invoice on its page to bill the job again"),
+}
 
 
 async def _make_move(request: web.Request, actor: Actor, job, target: str, note: str) -> str:
@@ -138,6 +145,8 @@ async def _make_move(request: web.Request, actor: Actor, job, target: str, note:
     ref = job.number
     if target == "scheduled":
         return url(request, "a_calendar", query={"job": ref})
+    if target == "resolved" and job.state == JobState.BILLED and job.invoice_number:
+        return url(request, "a_invoice", ref=job.invoice_number)  # billed again only by cancelling the invoice
     if target == "released":
         await call(request, jobs.release_job, actor, job_ref=ref)
         return f"{ref} released."

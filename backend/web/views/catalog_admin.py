@@ -43,13 +43,16 @@ KINDS = {
     "part": {
         "title": "part", "key": "sku", "key_label": "Part number",
         "fields": [("name", "Name", ""), ("unit_price", "Price", NUMBER), ("unit_cost", "Cost", NUMBER),
-                   ("tax_rate", "Tax %", NUMBER), ("reorder_level", "Reorder at (0: not watched)", NUMBER)],
+                   ("tax_rate", "Tax %", NUMBER), ("reorder_level", "Reorder at (0: not watched)", NUMBER),
+                   ("hsn_code", "HSN code (4, 6 or 8 digits)", WHOLE)],
         "new_fields": [("opening_stock", "Opening stock", NUMBER)],
         "defaults": {"tax_rate": "18.00", "reorder_level": "0", "opening_stock": "0"},
     },
     "charge": {
         "title": "price-list entry", "key": "code", "key_label": "Code",
-        "fields": [("name", "Name", ""), ("unit_price", "Price", NUMBER), ("tax_rate", "Tax %", NUMBER)],
+        "fields": [("name", "Name", ""), ("unit_price", "Price", NUMBER), ("tax_rate", "Tax %", NUMBER),
+                   ("sac_code", "SAC (blank: 998715, appliance repair)", WHOLE)],
+        "checks": [("requires_signature", "A job of this charge is completed only with the customer's signature")],
         "defaults": {"tax_rate": "18.00"},
     },
 }
@@ -62,7 +65,7 @@ EDIT = {"product": catalog_admin.edit_product, "part": catalog_admin.edit_part,
 
 def _names(kind: str, *, new: bool) -> list[str]:
     spec = KINDS[kind]
-    names = [name for name, _label, _attrs in spec["fields"]]
+    names = [name for name, _label, _attrs in spec["fields"]] + [name for name, _label in spec.get("checks", [])]
     if new:
         names = [spec["key"], *names, *[n for n, _l, _a in spec.get("new_fields", [])]]
     return names
@@ -72,6 +75,8 @@ def _arguments(kind: str, kept: dict[str, str]) -> dict:
     """The use case's keyword arguments from the typed text; numbers are
     checked by the core (with the same codes as the API)."""
     args = dict(kept)
+    for name, _label in KINDS[kind].get("checks", []):  # a checkbox: sent when ticked
+        args[name] = bool(args.get(name))
     if "warranty_months" in args:
         args["warranty_months"] = parse_int(args["warranty_months"], "warranty_months", positive=False)
     return args
@@ -135,7 +140,10 @@ def _form_of_record(kind: str, record) -> dict[str, str]:
     out = {}
     for name in _names(kind, new=False):
         value = getattr(record, name)
-        out[name] = format(value.normalize(), "f") if name == "reorder_level" else str(value)
+        if isinstance(value, bool):
+            out[name] = "on" if value else ""
+            continue
+        out[name] = format(value.normalize(), "f") if name == "reorder_level" else "" if value is None else str(value)
     return out
 
 

@@ -18,6 +18,7 @@ from backend.intake import service as intake
 from backend.jobs import service as jobs
 from backend.jobs.lifecycle import BOOKED
 from backend.ledger import service as ledger
+from backend.processes.job_outcomes import field_report
 from backend.repairs import service as repairs
 from backend.web import pdf
 from backend.web.kit import (
@@ -57,8 +58,9 @@ async def _request_page(request: web.Request, actor: Actor, ref: str, *, errors=
                         status: int = 200) -> web.Response:
     req = await call(request, intake.get_request, actor, reference=ref)
     job = await call(request, jobs.get_job, actor, job_ref=req.job_number) if req.job_number else None
-    return render(request, "customer/request.html", req=req, job=job, next_step=NEXT_STEP, errors=errors or {},
-                  form=form or {}, booked=BOOKED, status=status)
+    field = await call(request, field_report, actor, job_ref=req.job_number) if req.job_number else None  # photos
+    return render(request, "customer/request.html", req=req, job=job, field=field, next_step=NEXT_STEP,
+                  errors=errors or {}, form=form or {}, booked=BOOKED, status=status)
 
 
 @routes.get("/c/requests/{ref}", name="c_request")
@@ -166,18 +168,30 @@ async def invoices(request: web.Request, actor: Actor) -> web.Response:
 @customer
 async def invoice(request: web.Request, actor: Actor) -> web.Response:
     inv = await call(request, billing.get_invoice, actor, invoice_ref=request.match_info["ref"])
-    return render(request, "customer/invoice.html", inv=inv)
+    return render(request, "customer/invoice.html", inv=inv, pay=await _pay_instructions(request, actor, inv))
+
+
+async def _pay_instructions(request: web.Request, actor: Actor, inv):
+    """The invoice's payment link and UPI QR (None when nothing is due)."""
+    from backend.banking.paylinks import payment_instructions
+    from backend.web.views.pay import links_for
+
+    if inv.outstanding <= 0:
+        return None
+    try:
+        return await call(request, payment_instructions, actor, invoice_ref=inv.number, links=links_for(request))
+    except DomainError:
+        return None
 
 
 @routes.get("/c/invoices/{ref}/pdf", name="c_invoice_pdf")
 @customer
 async def invoice_pdf(request: web.Request, actor: Actor) -> web.Response:
-    from backend.customers.service import get_customer
+    from backend.documents.invoices import get_tax_invoice
 
-    inv = await call(request, billing.get_invoice, actor, invoice_ref=request.match_info["ref"])
-    cust = await call(request, get_customer, actor, customer_id=inv.customer_id)
-    body = pdf.invoice_pdf(inv, cust, request.app[SETTINGS].currency)
-    return pdf.response(body, f"{inv.number}.pdf")
+    doc = await call(request, get_tax_invoice, actor, invoice_ref=request.match_info["ref"])
+    body = pdf.invoice_pdf(doc.invoice, doc.customer, request.app[SETTINGS].currency, doc.payment, doc.company)
+    return pdf.response(body, f"{doc.invoice.number}.pdf")
 
 
 def _range(request: web.Request):

@@ -31,12 +31,12 @@ admin = page(Role.ADMIN)
 
 # --- contract types -------------------------------------------------------------------------------
 
-TYPE_FIELDS = ("code", "name", "visits_per_year", "covers_labour", "covers_parts")
+TYPE_FIELDS = ("code", "name", "visits_per_year", "covers_labour", "covers_parts", "requires_signature")
 
 
 def _type_form(form: dict) -> dict[str, str]:
     kept = {k: text(form, k) for k in TYPE_FIELDS}
-    for flag in ("covers_labour", "covers_parts"):  # a checkbox: sent when ticked
+    for flag in ("covers_labour", "covers_parts", "requires_signature"):  # a checkbox: sent when ticked
         kept[flag] = "on" if kept[flag] else ""
     return kept
 
@@ -44,7 +44,8 @@ def _type_form(form: dict) -> dict[str, str]:
 def _type_args(kept: dict[str, str]) -> dict:
     return {"name": kept["name"],
             "visits_per_year": parse_int(kept["visits_per_year"], "visits_per_year", positive=False),
-            "covers_labour": bool(kept["covers_labour"]), "covers_parts": bool(kept["covers_parts"])}
+            "covers_labour": bool(kept["covers_labour"]), "covers_parts": bool(kept["covers_parts"]),
+            "requires_signature": bool(kept["requires_signature"])}
 
 
 @routes.get("/x/contract-types", name="x_types")
@@ -84,7 +85,7 @@ def _type_page(request, t, *, form: dict, errors: dict, status: int = 200) -> we
 
 def _form_of_type(t) -> dict[str, str]:
     return {"name": t.name, "visits_per_year": str(t.visits_per_year), "covers_labour": "on" if t.covers_labour else "",
-            "covers_parts": "on" if t.covers_parts else ""}
+            "covers_parts": "on" if t.covers_parts else "", "requires_signature": "on" if t.requires_signature else ""}
 
 
 @routes.get("/x/contract-types/{code}", name="x_type")

@@ -21,10 +21,11 @@ TITLES = {
     "dashboard": "Dashboard", "scoreboard": "Technician scoreboard", "kanban": "Jobs by state",
     "journey": "Request journey", "appointment-calendar": "Appointment calendar", "jobs-calendar": "Jobs calendar",
     "repair-calendar": "Repair calendar", "offer-pipeline": "Offer pipeline", "order-pipeline": "Order pipeline",
-    "sales-register": "Sales register", "outstanding": "Outstanding and ageing", "statement": "Party statement",
+    "sales-register": "Sales register", "gst-summary": "GST summary (GSTR-1)", "outstanding": "Outstanding and ageing", "statement": "Party statement",
     "cash-flow": "Cash flow", "job-expense": "Job execution expense", "visit-reports": "Visit reports",
     "parts-used": "Parts used", "feedback": "Feedback analysis", "extra-billing": "Extra billing outside contracts",
     "pnl": "Job-wise P&L (COPA)",
+    "unreconciled": "Unreconciled items (bank vs books)",
 }
 
 

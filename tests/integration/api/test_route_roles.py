@@ -31,6 +31,8 @@ from backend.identity.actor import SYSTEM, Actor
 from backend.identity.models import Role
 from backend.models import metadata
 
+from tests.support.pictures import photo, signature
+
 from .conftest import Api
 from .flows import job_in_state, raise_job
 
@@ -164,7 +166,7 @@ PATH_VALUES = {  # path parameter -> key in the refs fixture (as the records' ow
     "job_ref": "job", "invoice_ref": "invoice", "ticket_ref": "ticket", "reference": "request",
     "contract_ref": "contract", "order_ref": "order", "repair_ref": "repair", "claim_ref": "claim",
     "advance_id": "advance", "line_id": "line", "technician_id": "tech1", "customer_id": "asha",
-    "user_id": "agent_id", "party_id": "asha",
+    "user_id": "agent_id", "party_id": "asha", "report_id": "payment_report", "photo_id": "photo",
 }
 
 
@@ -194,6 +196,9 @@ def plausible(route: Route, refs: dict[str, Any], overrides: dict[str, Any]) -> 
         body = example(route.body, "", overrides)
         route.body.parse(body)  # the generator's own check: the body gets past parsing
         kw["json"] = body
+    if route.upload:  # a file the route accepts: a photo, or a drawn signature
+        kw["files"] = {"file": ("signature.png", signature(), "image/png") if route.path.endswith("/signature")
+                       else ("photo.jpg", photo(), "image/jpeg")}
     if route.idempotent:
         kw["headers"] = {IDEMPOTENCY_HEADER: f"route-roles-{route.name}"}
     return kw
@@ -243,6 +248,14 @@ def refs(shared_api: Api) -> dict[str, Any]:
     r["advance"] = api.ok("POST", f"/api/jobs/{confirmed}/advances", who="tech1", status=201,
                           json={"amount": "500", "purpose": "Bus fare"})["id"]
     r["agent_id"] = api.ok("GET", "/api/users?role=agent", who="admin")[0]["id"]
+    r["photo"] = api.ok("POST", f"/api/jobs/{r['job']}/photos", who="tech1", status=201, params={"kind": "before"},
+                        files={"file": ("before.jpg", photo((10, 200, 10)), "image/jpeg")})["id"]
+    from backend.banking.payment_reports import report_payment
+    from backend.banking.paylinks import PayLinks
+
+    links = PayLinks("test-secret")  # Asha's "I have paid" on her invoice's payment page
+    r["payment_report"] = report_payment(api.uow, token=links.token(r["invoice"]), utr="310000000001", amount="1",
+                                         links=links).id
     for login in {*OWNER_LOGIN.values(), *INTRUDER.values()}:
         api.token(login)  # log everyone in now: logging in is not what the tests look at
     return r

@@ -156,7 +156,9 @@ def test_covered_and_billable_jobs_from_request_to_settled_receipt(api: Api) -> 
     assert tb["1100"] == (D("1321.60"), D("1321.60"))  # receivable: invoiced, all received
     assert tb["4000"] == (D(0), D("500.00"))  # labour: the uncovered visit only
     assert tb["4100"] == (D(0), D("620.00"))  # parts: 2 pumps + 1 filter
-    assert tb["2100"] == (D(0), D("201.60"))  # tax: 180.00 + 21.60
+    # tax 180.00 + 21.60 = 201.60, within Maharashtra: half CGST, half SGST (GST tax invoices); none undivided
+    assert (tb["2110"], tb["2120"], tb.get("2100", (D(0), D(0)))) == ((D(0), D("100.80")), (D(0), D("100.80")),
+                                                                      (D(0), D(0)))
     assert tb["1000"] == (D("1400.00"), D("1000.00"))  # cash: 700 received + 700 recovered; 1000 advanced
     assert tb["1010"] == (D("621.60"), D(0))  # bank: 480.00 + 141.60 (upi)
     assert tb["1200"] == (D("1000.00"), D("1000.00"))  # technician: advanced = passed + recovered

@@ -3,55 +3,24 @@ searching an index built with the real model from the starter articles
 (data/kb) in a temporary folder; the article link the bot gives is fetched
 from the portal served over the same database.
 
-Needs the trained model (`make train`; `make test` trains first).
+Needs the trained model (`make train`; `make test` trains first). The stack
+(``kb_stack``) is shared with test_understanding.py: tests/integration/bot/conftest.py.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import select
 
-from backend.db import UnitOfWork, make_engine, make_session_factory
-from backend.identity.actor import SYSTEM
-from backend.knowledge import imports
+from backend.db import UnitOfWork
 from backend.knowledge.models import ArticleFeedback
-from kb.encoder import MiniLMEncoder
-from kb.indexer import Indexer
-from tests.integration.web.served import serve
-from tests.support.rasa_stack import MODEL, ROOT, buttons, custom, start_stack, texts
+from tests.support.rasa_stack import buttons, custom, texts
 
 pytestmark = [pytest.mark.rasa, pytest.mark.model]
-SECRET = "kb-bot-secret"
-STARTERS = ROOT / "data" / "kb"
 WASHER_FILTER = {"washing-machine-not-draining-or-spinning", "washing-machine-maintenance"}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, sqlite_template):
-    if not MODEL.exists():
-        pytest.skip(f"no trained model at {MODEL}: run `make train` (make test trains first)")
-    folder: Path = tmp_path_factory.mktemp("kb-bot")
-    shutil.copy(sqlite_template, folder / "db.sqlite3")
-    url = f"sqlite:///{folder / 'db.sqlite3'}"
-    engine = make_engine(url)
-    uow = UnitOfWork(make_session_factory(engine))
-    assert imports.import_markdown_folder(uow, SYSTEM, folder=STARTERS, progress=False).failed == []
-    report = Indexer(folder / "kb", MiniLMEncoder(), uow).sync()
-    assert report.written and len(report.added) == len(list(STARTERS.glob("*.md")))
-    served, _portal = serve(url, folder)  # the portal: where the bot's article links lead
-    with served:
-        bot = start_stack(folder / "stack", database_url=url, secret_key=SECRET, kb_index_dir=folder / "kb",
-                          env={"KB_ARTICLE_URL": served.base_url + "/portal/kb/{slug}"})
-        try:
-            yield bot, uow, served.base_url
-        finally:
-            bot.stop()
-    engine.dispose()
 
 
 def feedback(uow: UnitOfWork, sender: str) -> list[bool]:
@@ -59,8 +28,8 @@ def feedback(uow: UnitOfWork, sender: str) -> list[bool]:
         return list(s.scalars(select(ArticleFeedback.helpful).where(ArticleFeedback.conversation_id == sender)))
 
 
-def test_a_how_to_question_is_answered_with_the_article_a_link_and_did_this_help(stack):
-    bot, uow, portal = stack
+def test_a_how_to_question_is_answered_with_the_article_a_link_and_did_this_help(kb_stack):
+    bot, uow, portal = kb_stack
     me = "kb-visitor-1"
     reply = bot.say(me, "how do I clean the drain pump filter of my washing machine")
     said = texts(reply)
@@ -82,8 +51,8 @@ def test_a_how_to_question_is_answered_with_the_article_a_link_and_did_this_help
     assert bot.tracker(me)["paused"] is True
 
 
-def test_yes_it_helped_is_recorded_and_the_bot_carries_on(stack):
-    bot, uow, _portal = stack
+def test_yes_it_helped_is_recorded_and_the_bot_carries_on(kb_stack):
+    bot, uow, _portal = kb_stack
     me = "kb-visitor-2"
     reply = bot.say(me, "how often should I clean the AC filters")
     assert "Here's what I found" in texts(reply) and "/portal/kb/ac-" in texts(reply)
@@ -93,8 +62,8 @@ def test_yes_it_helped_is_recorded_and_the_bot_carries_on(stack):
     assert bot.tracker(me)["paused"] is False
 
 
-def test_a_question_the_articles_do_not_answer_offers_a_person(stack):
-    bot, uow, _portal = stack
+def test_a_question_the_articles_do_not_answer_offers_a_person(kb_stack):
+    bot, uow, _portal = kb_stack
     me = "kb-visitor-3"
     reply = bot.say(me, "how do I reset my Gmail password")
     said = texts(reply)

@@ -198,3 +198,22 @@ def test_the_served_webhook(api, monkeypatch, caplog):
     assert api.ok("GET", f"/api/invoices/{inv_ref}", who="agent")["state"] == "paid"
     assert api.ok("GET", f"/api/jobs/{ref}", who="agent")["state"] == "settled"
     assert count(api.uow, Receipt) == 1
+
+
+def test_a_refund_at_the_gateway_is_posted_once_when_a_credit_note_left_the_customer_in_credit(uow, world):
+    from backend.processes import invoice_corrections
+
+    _, inv_ref, due = billed_invoice(uow, world)
+    deliver(uow, payment_event("payment.captured", pay_id="pay_R1", invoice=inv_ref, rupees=due))
+    too_early = deliver(uow, refund_event(refund_id="rfnd_early", pay_id="pay_R1", invoice=inv_ref,
+                                          rupees=Decimal(100)))
+    assert too_early.state == "needs_attention" and "issue the credit note first" in too_early.note
+    invoice_corrections.credit_invoice(uow, world.agent, invoice_ref=inv_ref, amount="100", reason="discount agreed")
+
+    refunded = deliver(uow, refund_event(refund_id="rfnd_R1", pay_id="pay_R1", invoice=inv_ref, rupees=Decimal(100)))
+    again = deliver(uow, refund_event(refund_id="rfnd_R1", pay_id="pay_R1", invoice=inv_ref, rupees=Decimal(100)))
+
+    assert (refunded.state, refunded.created, again.created) == ("applied", True, False)
+    assert refunded.note.startswith("refund RF-")
+    view = billing.get_invoice(uow, world.agent, invoice_ref=inv_ref)
+    assert (view.outstanding, view.refunded, view.state) == (Decimal("0.00"), Decimal("100.00"), "paid")

@@ -18,10 +18,10 @@ from .fixture import END, START, March
 NEEDS = {"journey": lambda w: {"request": w.requests["J1"]},
          "statement": lambda w: {"party_id": w.customers["asha"]}}
 GROUPINGS = {"cash-flow": "by", "job-expense": "by", "feedback": "by", "pnl": "by"}
-MANAGER_ONLY = {"scoreboard", "offer-pipeline", "order-pipeline", "sales-register", "cash-flow", "job-expense",
-                "visit-reports", "parts-used", "feedback", "extra-billing", "pnl"}
+MANAGER_ONLY = {"scoreboard", "offer-pipeline", "order-pipeline", "sales-register", "gst-summary", "cash-flow", "job-expense",
+                "visit-reports", "parts-used", "feedback", "extra-billing", "pnl", "collections-by-channel"}
 AGENT_TOO = {"dashboard", "kanban", "journey", "appointment-calendar", "jobs-calendar", "repair-calendar",
-             "outstanding", "statement"}
+             "outstanding", "statement", "cash-in-hand", "deposits", "unreconciled"}
 
 
 def snapshot(uow) -> dict[str, list[tuple]]:

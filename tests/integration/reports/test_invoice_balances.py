@@ -113,7 +113,8 @@ def test_per_invoice_balances_and_ageing_equal_a_full_recomputation(any_uow):
     w = build_world(any_uow)
     alice, bob = w.alice.customer_id, w.bob.customer_id
     a1 = _issue(any_uow, w.agent, alice, DAY0, "1000")                          # 1180.00
-    a2 = _issue(any_uow, w.agent, alice, DAY0 + timedelta(days=20), "250.50")   # 295.59
+    # 250.50 + CGST 9 % 22.545 -> 22.55 + SGST 22.55 (each half rounded on its own: GST tax invoices)
+    a2 = _issue(any_uow, w.agent, alice, DAY0 + timedelta(days=20), "250.50")   # 295.60
     a3 = _issue(any_uow, w.agent, alice, DAY0 + timedelta(days=75), "99.99")    # 117.99
     b1 = _issue(any_uow, w.agent, bob, DAY0 + timedelta(days=3), "400", "3")    # 1416.00
     b2 = _issue(any_uow, w.agent, bob, DAY0 + timedelta(days=40), "10")         # 11.80
@@ -148,7 +149,7 @@ def test_per_invoice_balances_and_ageing_equal_a_full_recomputation(any_uow):
                                       | (InvoiceBalance.due_on != Invoice.due_on))).all()
         ids = {n: s.scalar(select(Invoice.id).where(Invoice.number == n)) for n in (a1, a2, a3, b1, b2)}
         assert balances[ids[a1]] == (D("0.00"), DAY0 + timedelta(days=95))
-        assert balances[ids[a2]] == (D("150.00"), DAY0 + timedelta(days=60))
+        assert balances[ids[a2]] == (D("150.01"), DAY0 + timedelta(days=60))
         assert balances[ids[a3]] == (D("117.99"), DAY0 + timedelta(days=75))
         assert balances[ids[b1]] == (D("0.00"), DAY0 + timedelta(days=50))
         assert balances[ids[b2]] == (D("0.00"), DAY0 + timedelta(days=41))
@@ -164,16 +165,16 @@ def test_per_invoice_balances_and_ageing_equal_a_full_recomputation(any_uow):
             assert mine == {k: v for k, v in expected.items() if k == pid}, (day, pid)
 
     # hand-worked: on day 45 alice owes a1 1180 - 80 - 500 = 600 (due day 15: 30 days, "1-30") and a2
-    # 295.59 - 50 = 245.59 (due day 35: "1-30"); bob owes b1 1416 - 416 = 1000 (due day 18: "1-30") and the untied 42.00
+    # 295.60 - 50 = 245.60 (due day 35: "1-30"); bob owes b1 1416 - 416 = 1000 (due day 18: "1-30") and the untied 42.00
     # ("current"); b2 was paid on day 41
     day45 = as_dict(ledger.outstanding(any_uow, w.manager, as_of=DAY0 + timedelta(days=45)))
-    assert day45[alice] == {"current": D("0.00"), "1-30": D("845.59"), "31-60": D("0.00"), "61-90": D("0.00"),
+    assert day45[alice] == {"current": D("0.00"), "1-30": D("845.60"), "31-60": D("0.00"), "61-90": D("0.00"),
                             "90+": D("0.00")}
     assert day45[bob] == {"current": D("42.00"), "1-30": D("1000.00"), "31-60": D("0.00"), "61-90": D("0.00"),
                           "90+": D("0.00")}
     report = money_reports.outstanding(any_uow, w.manager, start=DAY0, end=DAY0 + timedelta(days=200))
     assert (report.total, [(r.customer_id, r.total, r.d61_90, r.d90_plus) for r in report.rows]) == (
-        D("309.99"), [(alice, D("267.99"), D("0.00"), D("267.99")), (bob, D("42.00"), D("0.00"), D("0.00"))])
+        D("310.00"), [(alice, D("268.00"), D("0.00"), D("268.00")), (bob, D("42.00"), D("0.00"), D("0.00"))])
 
 
 def test_posting_refuses_an_invoice_on_another_line_or_another_invoice(any_uow):

@@ -43,7 +43,7 @@ def token_for(actor: Actor) -> str:
 def make_tracker(
     slots: dict[str, Any] | None = None, *, intent: str = "affirm", text: str = "", actor: Actor | None = None,
     metadata: dict | None = None, active_loop: str | None = None, just_set: dict[str, Any] | None = None,
-    sender: str = "conv-1", message_id: str | None = None,
+    sender: str = "conv-1", message_id: str | None = None, entities: list[dict] | None = None,
 ) -> Tracker:
     """A tracker as Rasa sends it: ``slots`` already held, ``just_set`` set by
     this message (what a form validation action validates), an optional
@@ -55,7 +55,7 @@ def make_tracker(
     all_slots.update({"handoff_offered": False, "last_message_unclear": False})
     all_slots.update(slots or {})
     all_slots.update(just_set or {})
-    latest = {"intent": {"name": intent, "confidence": 1.0}, "entities": [], "text": text,
+    latest = {"intent": {"name": intent, "confidence": 1.0}, "entities": list(entities or []), "text": text,
               "message_id": message_id or f"msg-{next(_ids)}", "metadata": metadata}
     events = [{"event": "user", "text": text, "parse_data": latest, "metadata": metadata}]
     events += [SlotSet(k, v) for k, v in (just_set or {}).items()]

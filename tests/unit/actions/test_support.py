@@ -164,3 +164,38 @@ def test_an_unsure_answer_is_not_given(world):
     events, out = run(support.ActionSearchKnowledge(), make_tracker(intent="nlu_fallback", text="blorp"))
     assert responses(out) == ["utter_kb_no_answer"]
     assert slot_events(events)["handoff_reason"] == "kb_no_answer"
+
+
+def test_a_frustrated_customer_is_handed_over_with_that_reason(world):
+    """The handoff net (bot/components/handoff.py) marks "this is useless" with a handoff_trigger entity."""
+    tracker = make_tracker(intent="request_human", text="this is useless",
+                           entities=[{"entity": "handoff_trigger", "value": "frustrated"}])
+    events, out = run(support.ActionHandoff(), tracker)
+    assert responses(out) == ["utter_handoff_frustrated"]
+    assert _payloads(out) == [{"handoff": {"reason": "frustrated", "requested_by": "customer"}}]
+    assert [e["event"] for e in events][-1] == "pause"
+
+
+def test_an_answer_to_a_reported_fault_also_offers_a_technician(world):
+    searcher = FakeSearcher(FakeResult([FakeHit("Washing machine not draining", "Clean the filter.", 0.7)], True, "ok"))
+    runtime.get().searcher_factory = lambda: searcher
+    _, out = run(support.ActionSearchKnowledge(),
+                 make_tracker(intent="ask_knowledge", text="my washing machine is not draining"))
+    assert responses(out) == ["utter_kb_answer", "utter_kb_offer_booking", "utter_kb_was_it_helpful"]
+
+
+def test_a_how_to_question_gets_no_booking_offer(world):
+    searcher = FakeSearcher(FakeResult([FakeHit("Washer care", "Clean the filter monthly.", 0.7)], True, "ok"))
+    runtime.get().searcher_factory = lambda: searcher
+    _, out = run(support.ActionSearchKnowledge(),
+                 make_tracker(intent="ask_knowledge", text="how do I clean the drain pump filter"))
+    assert responses(out) == ["utter_kb_answer", "utter_kb_was_it_helpful"]
+
+
+def test_a_question_no_article_supports_gets_no_answer(world):
+    searcher = FakeSearcher(FakeResult([FakeHit("AC water leaking", "...", 0.44)], False, "unsupported"))
+    runtime.get().searcher_factory = lambda: searcher
+    events, out = run(support.ActionSearchKnowledge(),
+                      make_tracker(intent="ask_knowledge", text="how do I fix the ice maker of my dishwasher"))
+    assert responses(out) == ["utter_kb_no_answer"]
+    assert slot_events(events)["handoff_reason"] == "kb_no_answer"

@@ -1,0 +1,101 @@
+"""Issue 13 through the real Rasa server and action server (the shared ``kb_stack``):
+an out-of-domain question answered honestly with the options, a question no article
+supports answered with "I don't have an article", a reported fault answered from an
+article with the offer of a technician, a person asked for in unusual words, and a
+frustrated customer, each reaching the queue (the hub acts on the handoff payload).
+
+Needs the trained model (`make train`; `make test` trains first).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.support.rasa_stack import buttons, custom, texts
+
+pytestmark = [pytest.mark.rasa, pytest.mark.model]
+OPTIONS = {"Raise a service request": "/raise_service_request", "Check a request's status": "/check_request_status",
+           "Book a visit": "/book_appointment", "My bills": "/check_outstanding",
+           "Warranty and contracts": "/check_coverage", "Talk to a person": "/request_human"}
+
+
+def queued(bot, sender: str, reply: list[dict], reason: str) -> None:
+    assert custom(reply) == [{"handoff": {"reason": reason, "requested_by": "customer"}}], reply
+    assert bot.tracker(sender)["paused"] is True
+
+
+@pytest.mark.parametrize("question", ["can you book me a flight to Goa for Friday",
+                                      "what's the weather going to be like in Pune tomorrow"])
+def test_an_out_of_domain_question_is_answered_honestly_with_the_options(kb_stack, question):
+    bot, _uow, _portal = kb_stack
+    me = f"ood-{abs(hash(question))}"
+    reply = bot.say(me, question)
+    said = texts(reply)
+    assert "not something I can help with" in said and "service requests, visits, bills and contracts" in said
+    assert buttons(reply) == OPTIONS
+    assert "Here's what I found" not in said and "/portal/kb/" not in said and custom(reply) == []
+    assert "Which product" in texts(bot.say(me, buttons(reply)["Raise a service request"]))
+
+
+def test_a_question_no_article_supports_gets_no_article_answer_but_the_offers(kb_stack):
+    bot, _uow, _portal = kb_stack
+    me = "unsupported-1"
+    reply = bot.say(me, "how do I fix the ice maker of my dishwasher")
+    said = texts(reply)
+    assert "Here's what I found" not in said and "/portal/kb/" not in said, said
+    assert re.search(r"couldn't find an answer|don't have an article", said), said
+    assert buttons(reply) == {"Raise a service request": "/raise_service_request",
+                              "Talk to a person": "/request_human"}
+    queued(bot, me, bot.say(me, "/request_human"), "customer_request")
+
+
+def test_a_reported_fault_is_answered_from_an_article_with_the_offer_of_a_technician(kb_stack):
+    bot, _uow, portal = kb_stack
+    me = "fault-1"
+    reply = bot.say(me, "my washing machine is not draining")
+    said = texts(reply)
+    assert "Here's what I found" in said, said
+    assert f"{portal}/portal/kb/washing-machine-not-draining-or-spinning" in said
+    assert "book a technician" in said
+    offered = buttons(reply)
+    assert offered == {"Book a technician": "/raise_service_request", "Yes, thanks": "/kb_helpful",
+                       "No": "/kb_not_helpful"}
+    assert custom(reply) == []
+    assert "Which product" in texts(bot.say(me, offered["Book a technician"]))  # the booking starts
+
+
+@pytest.mark.parametrize("words", [
+    "I'd like a word with a real human",
+    "pls get an actual person on this",
+    "connect me to somebody in your office",
+    "mujhe kisi insaan se baat karni hai",
+    "ESCALATE this to whoever is in charge",
+])
+def test_a_person_asked_for_in_unusual_words_is_queued(kb_stack, words):
+    bot, _uow, _portal = kb_stack
+    me = f"asks-{abs(hash(words))}"
+    reply = bot.say(me, words)
+    queued(bot, me, reply, "customer_request")
+    assert "getting a member of our help desk" in texts(reply)
+
+
+@pytest.mark.parametrize("words", ["this is useless", "WHY DOES NOBODY EVER ANSWER MY QUESTIONS"])
+def test_a_frustrated_customer_is_queued(kb_stack, words):
+    bot, _uow, _portal = kb_stack
+    me = f"frustrated-{abs(hash(words))}"
+    bot.say(me, "hello")
+    reply = bot.say(me, words)
+    queued(bot, me, reply, "frustrated")
+    assert "sorry this hasn't been helpful" in texts(reply)
+
+
+def test_two_messages_the_bot_cannot_read_reach_the_queue(kb_stack):
+    bot, _uow, _portal = kb_stack
+    me = "fallbacks-1"
+    first = bot.say(me, "blorp wibble frotz")
+    assert custom(first) == [], first
+    reply = bot.say(me, "zyx quib flarn")
+    assert custom(reply) == [{"handoff": {"reason": "repeated_fallback", "requested_by": "bot"}}], reply
+    assert bot.tracker(me)["paused"] is True

@@ -1,0 +1,48 @@
+"""The handoff net's patterns (bot/components/handoff_patterns.py): every way of asking for a
+person and every sign of frustration reaches the queue; nothing else does."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.components.handoff_patterns import shouting, trigger
+
+ASKED = [
+    "talk to a person", "I want to speak with your executive", "connect me to an agent", "human please",
+    "agent", "Customer care please", "can someone from support call me", "please call me back",
+    "escalate to your manager", "get me the manager", "i don't want to talk to a bot",
+    "mujhe insaan se baat karni hai", "agent se baat karao", "koi agent hai kya",
+    "put me in touch with your support staff", "is there a person i can chat with", "tlk to agent",
+    "hand this over to a person", "I need a real person", "Humans only please",
+]
+FRUSTRATED = [
+    "this is useless", "you are not helping", "what a waste of time", "stupid bot", "you don't understand",
+    "bakwas service", "WHY IS NOBODY ANSWERING MY QUESTION", "I AM VERY ANGRY WITH YOUR SERVICE",
+]
+NEITHER = [
+    "are you a human?", "is this a bot", "am I talking to a real person", "my AC is not cooling, send someone",
+    "the technician was a nice person", "what is the status of SR-000123", "YES", "OK SR-000123",
+    "AC NOT OK", "not helpful", "/request_human", "", "I need someone to come fix my fridge",
+    "1 Elm St, second floor, ring the bell", "reschedule JB-000045 to friday",
+]
+
+
+@pytest.mark.parametrize("text", ASKED)
+def test_asking_for_a_person_in_any_words_is_caught(text):
+    assert trigger(text) == "asked"
+
+
+@pytest.mark.parametrize("text", FRUSTRATED)
+def test_frustration_is_caught(text):
+    assert trigger(text) == "frustrated"
+
+
+@pytest.mark.parametrize("text", NEITHER)
+def test_other_messages_are_left_to_the_model(text):
+    assert trigger(text) is None
+
+
+def test_capitals_mean_shouting_only_for_real_words():
+    assert shouting("THIS IS THE THIRD TIME I AM ASKING")
+    assert not shouting("SR-000123 JB-000045 AC TV")  # references and acronyms are capitals anyway
+    assert not shouting("My AC is NOT cooling")
