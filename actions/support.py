@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
@@ -19,6 +20,20 @@ log = logging.getLogger("actions.support")
 TASK_SLOTS = ("product", "serial_number", "problem", "site", "preferred_slot", "rating", "comment", "confirmed",
               "part", "part_sku", "quantity", "amount", "service_done", "purpose")
 KB_RESULTS = 3
+# A message that reports a fault ("my washing machine is not draining", "AC leaking"):
+# a knowledge answer to it also offers to book a technician in the same turn.
+PROBLEM_REPORT = re.compile(
+    r"\b(?:not|isn'?t|won'?t|doesn'?t|don'?t|didn'?t|can'?t|cannot|stopped|no\s+longer|nahi|nahin|nhi)\b|"
+    r"\b(?:leak\w*|drip\w*|nois\w*|sound\w*|smell\w*|spark\w*|trip\w*|error|code|broken|dead|burn\w*|"
+    r"overheat\w*|vibrat\w*|shak\w*|beep\w*|blink\w*|flash\w*|frost\w*|ice|rust\w*|crack\w*|kharab|"
+    r"band\s+ho)\b|\b[A-Z]{1,2}\d{1,2}\b", re.I)
+QUESTION_ONLY = re.compile(r"^\s*(?:what|which|how\s+(?:often|much|long|many|do\s+i\s+(?:pay|book|renew|read|"
+                           r"register|track))|is\s+it\s+safe|do\s+you|can\s+i\s+pay|where\s+is\s+your)\b", re.I)
+
+
+def is_problem_report(text: str) -> bool:
+    """A fault described, not a general question ("what is an AMC", "how do I pay")."""
+    return bool(PROBLEM_REPORT.search(text or "")) and not QUESTION_ONLY.match(text or "")
 
 
 def offer_person(reply: Reply, reason: str) -> Reply:
@@ -38,9 +53,14 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
+        # set by the handoff net in the NLU pipeline (bot/components/handoff.py)
+        net = next((e.get("value") for e in latest.get("entities") or [] if e.get("entity") == "handoff_trigger"), None)
         if intent == "nlu_fallback":
             response, reason, by = "utter_handoff_after_fallbacks", "repeated_fallback", "bot"
+        elif intent == "request_human" and net == "frustrated":
+            response, reason, by = "utter_handoff_frustrated", "frustrated", "customer"
         elif intent == "request_human":
             response, reason, by = "utter_handoff", "customer_request", "customer"
         else:  # yes to a person offered by the bot
@@ -78,7 +98,12 @@ class ActionStopForm(Action):
 
 
 class ActionSearchKnowledge(Action):
-    """Answer from the knowledge base, or say plainly that it can't and offer a person."""
+    """Answer from the knowledge base, or say plainly that it can't and offer a request or a person.
+
+    The search answers only when the article supports the question (kb/support.py);
+    otherwise the reply is "I don't have an article on that" with buttons to raise
+    a request or talk to a person (a typed "yes" takes the person). An answer to a
+    reported fault also offers to book a technician, in the same turn."""
 
     def name(self) -> str:
         return "action_search_knowledge"
@@ -107,6 +132,8 @@ class ActionSearchKnowledge(Action):
         for hit in result.hits[1:]:
             if hit.dense_score >= searcher.threshold:
                 reply.say("utter_kb_more", kb_title=hit.title, kb_link=article_link(hit.slug))
+        if is_problem_report(question):
+            reply.say("utter_kb_offer_booking")
         return (reply.say("utter_kb_was_it_helpful").set("handoff_offered", False)
                 .set("kb_article", {"id": best.article_id, "version": best.version})
                 .set("kb_question", question[:500]))

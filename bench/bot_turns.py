@@ -50,6 +50,7 @@ from backend.migrate import upgrade  # noqa: E402
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 PY = ROOT / ".venv" / "bin" / "python"
 MODEL = ROOT / "bot" / "models" / "fieldserv.tar.gz"
+model = MODEL  # --model
 RESULTS = ROOT / "bench" / "results"
 SECRET = "bench-secret"
 STARTUP = 300
@@ -85,7 +86,7 @@ def start_stack(work: Path, name: str, package: str, env: dict) -> tuple[str, st
     endpoints = work / f"{name}-endpoints.yml"
     endpoints.write_text("action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n")
     procs.append(subprocess.Popen(
-        [str(RASA), "run", "--enable-api", "-m", str(MODEL), "-p", str(rport), "-i", "127.0.0.1",
+        [str(RASA), "run", "--enable-api", "-m", str(model), "-p", str(rport), "-i", "127.0.0.1",
          "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "bot" / "credentials.yml")],
         cwd=work, env={**env, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{aport}/webhook"},
@@ -237,9 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=200, help="measured turns per level and stack")
     parser.add_argument("--levels", default="1,10,50")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--model", type=Path, default=MODEL, help="the Rasa model (default: the trained one)")
     args = parser.parse_args(argv)
-    if not MODEL.exists():
-        print(f"no trained model at {MODEL}: run `make train`", file=sys.stderr)
+    global model
+    model = args.model.resolve()
+    if not model.exists():
+        print(f"no trained model at {model}: run `make train`", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="bench-bot-"))
     procs: list[subprocess.Popen] = []
@@ -273,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             levels.append(row)
         report = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
-                  "model": MODEL.name, "text": text, "turns_per_level": args.turns, "nlu_parse": parse,
+                  "model": model.name, "text": text, "turns_per_level": args.turns, "nlu_parse": parse,
                   "levels": levels}
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "bot_turns.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import faiss
@@ -24,6 +24,7 @@ from backend.knowledge.content import slugify
 from kb.bm25 import BM25
 from kb.encoder import Encoder
 from kb.store import HNSW_EF_SEARCH, KbIndexError, VectorStore, manifest_signature
+from kb.support import Support
 from kb.text import normalise_query, query_terms, tokenize
 
 log = logging.getLogger("kb.search")
@@ -59,6 +60,7 @@ class Hit:
     tags: tuple[str, ...]
     status: str
     version: int
+    support: float | None = None  # the support check's coverage of the query by this article (best hit only)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class SearchResult:
     query: str
     hits: list[Hit]
     confident: bool
-    # "ok" | "low_confidence" | "no_match" | "empty_query" | "no_index" | "unavailable"
+    # "ok" | "low_confidence" | "unsupported" | "no_match" | "empty_query" | "no_index" | "unavailable"
     reason: str
     generation: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -103,7 +105,13 @@ class Snapshot:
         for i, p in enumerate(self.passages):
             for tag in p.tags:
                 self.tag_rows.setdefault(tag, []).append(i)
-        self.bm25 = BM25([tokenize(p.indexed_text()) if self.live[i] else [] for i, p in enumerate(self.passages)])
+        tokens = [tokenize(p.indexed_text()) if self.live[i] else [] for i, p in enumerate(self.passages)]
+        self.bm25 = BM25(tokens)
+        articles: dict[int, set[str]] = {}
+        for i, p in enumerate(self.passages):
+            if tokens[i]:
+                articles.setdefault(p.article_id, set()).update(tokens[i])
+        self.support = Support(articles)  # does an article hold the question's words? (kb/support.py)
         self._masks: dict[tuple, tuple[np.ndarray, faiss.IDSelector | None]] = {}
         self._mask_lock = threading.Lock()
 
@@ -273,16 +281,22 @@ class Searcher:
 
     ``search(query, language=, tags=, audience=, k=)`` never raises for bad
     queries or a missing/broken index: the result says why it has no answer.
+    A best hit is an answer (``confident``) when its cosine reaches the
+    threshold and, unless ``support=False``, the support check finds the
+    question's content in that article (else the reason is "unsupported").
     """
 
     def __init__(self, folder: Path | str, encoder: Encoder | None = None, *, threshold: float | None = None,
-                 fusion: str = DEFAULT_FUSION, weight: float | None = None, check_interval: float = 2.0) -> None:
+                 fusion: str = DEFAULT_FUSION, weight: float | None = None, check_interval: float = 2.0,
+                 support: bool = True) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"fusion is one of {FUSIONS}")
         self.folder = Path(folder)
         self._encoder = encoder
         self._threshold = threshold
         self.fusion, self.weight = fusion, weight
+        # answer only when the best article also holds the question's content words (kb/support.py)
+        self.support = support
         self.check_interval = check_interval
         self._snapshot: Snapshot | None = None
         self._signature: tuple | None = None
@@ -379,8 +393,14 @@ class Searcher:
         timings = {"encode": (encoded - started) * 1e3, "rank": (done - encoded) * 1e3}
         if not hits:
             return SearchResult(text, [], False, "no_match", snap.generation, timings)
-        confident = hits[0].dense_score >= self.threshold
-        return SearchResult(text, hits, confident, "ok" if confident else "low_confidence", snap.generation, timings)
+        if hits[0].dense_score < self.threshold:
+            return SearchResult(text, hits, False, "low_confidence", snap.generation, timings)
+        if self.support:
+            verdict = snap.support.check(terms, hits[0].article_id, hits[0].dense_score)
+            hits[0] = replace(hits[0], support=verdict.coverage)
+            if not verdict.supported:
+                return SearchResult(text, hits, False, "unsupported", snap.generation, timings)
+        return SearchResult(text, hits, True, "ok", snap.generation, timings)
 
     @staticmethod
     def _hit(snap: Snapshot, r: Ranked, terms: Sequence[str]) -> Hit:

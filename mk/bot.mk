@@ -1,9 +1,13 @@
 # The Rasa assistant (bot/) and its action server (actions/).
 #
-#   make train       train bot/models/fieldserv.tar.gz when bot/ changed (else a no-op)
+#   make train       train bot/models/fieldserv.tar.gz when bot/ changed (else a no-op); first
+#                    puts the repository on .venv-rasa's path (bot/components: our pipeline
+#                    components) and exports the sentence encoder to var/nlu-encoder once
 #   make validate-bot   rasa data validate (the known, explained warnings filtered)
 #   make test-bot    conversation tests: rasa test on bot/tests/test_stories.yml
-#   make eval-nlu    intent accuracy, macro-F1 and entity F1 on the held-out split
+#   make eval-nlu    the held-out split (intent accuracy, macro-F1, entity F1), the independent
+#                    validation set, HWU64 out-of-scope and chit-chat, the knowledge base's
+#                    support check; writes bench/results/nlu_eval.{md,json}
 #   make bench-bot   turn latency through the REST channel (bench/bot_turns.py)
 #
 # `make test` and `make run` train first (TEST_PREREQS / RUN_PREREQS).
@@ -14,17 +18,34 @@ RUN_PREREQS  += train
 RASA        := $(VENV_RASA)/bin/rasa
 BOT_MODEL   := bot/models/fieldserv.tar.gz
 BOT_RESULTS := var/bot
-# What the model is trained from; the stamp is named after their hash.
-BOT_HASH_CMD := find bot/config.yml bot/domain bot/data -type f -name '*.yml' | LC_ALL=C sort \
-                | xargs sha256sum | sha256sum | cut -c1-16
+NLU_ENCODER := var/nlu-encoder
+# What the model is trained from (the data, the pipeline's own components, the
+# Rasa environment's pins, the encoder's package); the stamp is named after their hash.
+BOT_HASH_CMD := { find bot/config.yml bot/domain bot/data -type f -name '*.yml'; \
+                  find bot/components -type f -name '*.py'; echo bot/requirements-rasa.txt; } | LC_ALL=C sort \
+                | xargs sha256sum | { cat; grep -v onnx_digest $(NLU_ENCODER)/manifest.json; } \
+                | sha256sum | cut -c1-16
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: train bot-model validate-bot test-bot eval-nlu bench-bot
+.PHONY: train bot-model bot-path nlu-encoder validate-bot test-bot eval-nlu bench-bot
 
 bot-model: train
 
+# Our components (bot/components) are imported by Rasa as `bot.components.…`, from
+# any working directory: a .pth file puts the repository on .venv-rasa's path.
+bot-path: venv-rasa
+	@$(RASA_PY) -c 'import pathlib, sysconfig; root = str(pathlib.Path.cwd()); \
+	  f = pathlib.Path(sysconfig.get_paths()["purelib"], "fieldserv-bot.pth"); \
+	  f.exists() and f.read_text().strip() == root or f.write_text(root + "\n")'
+
+# all-MiniLM-L6-v2 as ONNX for .venv-rasa (no torch there), exported once in .venv.
+nlu-encoder: venv
+	@mkdir -p var/log
+	@$(PY) -m bot.components.export --out $(NLU_ENCODER) 2>var/log/nlu-encoder-export.log \
+	  || { tail -n 20 var/log/nlu-encoder-export.log >&2; exit 1; }
+
 # flock: two `make` runs (or two agents) never train into bot/models at once.
-train: venv-rasa
+train: venv-rasa bot-path nlu-encoder
 	@mkdir -p bot/models
 	@hash="$$($(BOT_HASH_CMD))"; stamp="bot/models/.trained-$$hash"; \
 	if [[ -f "$$stamp" && -f "$(BOT_MODEL)" ]]; then \
@@ -50,12 +71,23 @@ test-bot: train
 	@$(RASA) test core --model $(BOT_MODEL) --stories bot/tests/test_stories.yml \
 	  --out $(BOT_RESULTS)/core --fail-on-prediction-errors
 
+# About 3 minutes on 2 cores: `rasa test nlu` (entities), every set parsed by the
+# model in one process, the knowledge base indexed and searched with the real model.
 eval-nlu: train venv
-	@echo "==> bot: NLU on the held-out split (bot/tests/nlu_test.yml)"
+	@echo "==> bot: NLU on the held-out split (bot/tests/nlu_test.yml), entities included"
 	@mkdir -p $(BOT_RESULTS)
 	@$(RASA) test nlu --model $(BOT_MODEL) --nlu bot/tests/nlu_test.yml --out $(BOT_RESULTS)/nlu \
 	  >$(BOT_RESULTS)/nlu.log 2>&1 || (tail -n 30 $(BOT_RESULTS)/nlu.log; exit 1)
 	@$(PY) bot/nlu_report.py $(BOT_RESULTS)/nlu
+	@echo "==> bot: every evaluation set through the model (bot/eval/parse_sets.py)"
+	@$(RASA_PY) bot/eval/parse_sets.py $(BOT_MODEL) $(BOT_RESULTS)/parsed.json >$(BOT_RESULTS)/parse.log 2>&1 \
+	  || (tail -n 30 $(BOT_RESULTS)/parse.log; exit 1)
+	@echo "==> kb: the support check on the unanswerable and answerable questions (kb/eval_support.py)"
+	@HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m kb.eval_support --out $(BOT_RESULTS)/kb_support.json \
+	  >$(BOT_RESULTS)/kb_support.log 2>&1 || (tail -n 30 $(BOT_RESULTS)/kb_support.log; exit 1)
+	@echo "==> results (bench/results/nlu_eval.md)"
+	@$(PY) bot/eval/report.py $(BOT_RESULTS)/parsed.json --kb $(BOT_RESULTS)/kb_support.json \
+	  --entities $(BOT_RESULTS)/nlu/summary.json --out bench/results
 
 bench-bot: train venv
 	@echo "==> bot: turn latency through the REST channel"

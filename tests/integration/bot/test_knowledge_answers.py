@@ -65,7 +65,10 @@ def test_yes_it_helped_is_recorded_and_the_bot_carries_on(kb_stack):
 def test_a_question_the_articles_do_not_answer_offers_a_person(kb_stack):
     bot, uow, _portal = kb_stack
     me = "kb-visitor-3"
-    reply = bot.say(me, "how do I reset my Gmail password")
+    # close to the refrigerator articles in meaning, but none of them is about a dishwasher
+    # (kb/support.py); an off-topic question ("reset my Gmail password") is now out_of_scope
+    # and answered with the options instead (test_understanding.py)
+    reply = bot.say(me, "how do I fix the ice maker of my dishwasher")
     said = texts(reply)
     assert "Here's what I found" not in said and "/portal/kb/" not in said, said
     assert re.search(r"couldn't find an answer|don't have an article", said), said

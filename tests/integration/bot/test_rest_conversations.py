@@ -94,3 +94,37 @@ def test_a_handoff_pauses_the_bot(stack):
     assert custom(messages) == [{"handoff": {"reason": "customer_request", "requested_by": "customer"}}]
     assert bot.tracker(me)["paused"] is True
     assert bot.say(me, "hello? anyone?") == []
+
+
+def test_a_customer_asks_how_to_pay_and_gets_the_link_and_the_qr_code(stack):
+    from urllib.parse import urlparse
+
+    from backend.banking.paylinks import PayLinks
+    from backend.billing import service as billing
+
+    bot, uow, world = stack
+    job = drive_to(uow, world, S.BILLED)
+    invoice = jobs.get_job(uow, world.agent, job_ref=job).invoice_number
+    due = billing.get_invoice(uow, world.agent, invoice_ref=invoice).outstanding
+    messages = bot.say("customer-pay", f"how do I pay {invoice}?", login(world.alice))
+    reply = texts(messages)
+    assert f"{invoice}: ₹{due:,.2f} due" in reply and "/pay/" in reply
+    link = next(w for w in reply.split() if "/pay/" in w)
+    assert PayLinks(SECRET).read(urlparse(link).path.rsplit("/", 1)[1]) == invoice  # a real link to this invoice
+    images = [m["image"] for m in messages if m.get("image")]
+    assert images == [link + "/qr.png"]
+
+
+def test_a_technician_reports_cash_collected_at_the_door(stack):
+    from backend.billing import service as billing
+    from backend.processes import collections
+
+    bot, uow, world = stack
+    job = drive_to(uow, world, S.BILLED)
+    invoice = jobs.get_job(uow, world.agent, job_ref=job).invoice_number
+    due = billing.get_invoice(uow, world.agent, invoice_ref=invoice).outstanding
+    me, who = "technician-collect", login(world.tech)
+    reply = texts(bot.say(me, f"collected 1,000 cash for {job}", who))
+    assert f"Recorded ₹1,000.00 cash for {job}" in reply and "receipt RC-" in reply
+    assert billing.get_invoice(uow, world.agent, invoice_ref=invoice).outstanding == due - Decimal(1000)
+    assert [c.amount for c in collections.list_collections(uow, world.tech, job_ref=job)] == [Decimal("1000.00")]

@@ -1,0 +1,122 @@
+"""The handoff net's patterns, plain Python (no Rasa), so the tests can run them anywhere.
+
+``trigger(text)`` says whether a message asks for a person (``"asked"``), shows
+frustration (``"frustrated"``), or neither (``None``). The Rasa component
+(bot/components/handoff.py) runs it on every message after the classifiers
+and, on a hit, makes the intent ``request_human`` whatever the model said, so
+a handoff never depends on the model alone.
+
+What counts:
+
+* asked: a verb of talking or connecting with a word for a person ("talk to
+  someone", "connect me to an agent", "put me through to support", "agent se
+  baat karao"); wanting or getting a human ("I need a real person", "get me a
+  human", "humans only"); a call back; a message that is only such a word
+  ("agent", "operator", "customer care").
+* frustrated: "this is useless", "you are not helping", "waste of time",
+  "stupid bot", "you don't understand", "bakwas", ...; or a message in capitals
+  (three or more words of letters, references, serials and short acronyms
+  such as AC, TV, SR-000123 aside).
+
+Not a handoff: questions about the bot itself ("are you a human?", "is this a
+bot"), "send someone to fix it" (a service request), "the technician was a
+nice person" (no verb asking for one).
+"""
+
+from __future__ import annotations
+
+import re
+
+_PERSON = (r"(?:a\s+|an\s+|the\s+|your\s+|some\s+|any\s+|one\s+of\s+your\s+)?(?:real\s+|live\s+|actual\s+|human\s+|"
+           r"senior\s+|proper\s+)?(?:human(?:\s+being)?s?|person|people|agent|someone|somebody|anyone|anybody|"
+           r"representative|rep|executive|operator|manager|supervisor|advisor|adviser|staff(?:\s+member)?|"
+           r"(?:your|the|support|service)\s+team|"
+           r"customer\s+(?:care|service|support)(?:\s+(?:team|staff|person|executive|agent|desk|representative|"
+           r"centre|center))?|(?:care|service|support)\s+(?:team|staff|person|executive|agent|desk|representative)|"
+           r"support|help\s*desk|helpdesk|team\s+member|employee|insaan|banda|aadmi)\b")
+_ASKED = [
+    # talk / speak / chat / connect / transfer ... to a person
+    r"\b(?:talk|tlk|speak|speek|spk|chat|connect|conect|connet|transfer|tranfer|escalate|complain|"
+    r"put\s+me\s+through|(?:put|get)\s+me\s+in\s+touch|hand\s+(?:me\s+|this\s+|it\s+|the\s+chat\s+)?over|"
+    r"pass\s+(?:me|this|it)|forward\s+me|switch\s+me|baat)\w*\b(?:\s+\w+){0,3}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
+    # want / need / get me / give me ... a human
+    r"\b(?:want|need|get(?:\s+me)?|give\s+me|bring|requesting|request|demand|prefer|rather\s+have|looking\s+for)\s+"
+    r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a\s+|an\s+|some\s+|the\s+|your\s+)?"
+    r"(?:real\s+|live\s+|actual\s+)?(?:human|person|agent|representative|executive|operator|live\s+agent|"
+    r"customer\s+care|manager|supervisor)\b",
+    r"\b(?:someone|somebody|a\s+person|a\s+human)\s+who\s+(?:can|could|will)\s+(?:actually\s+)?help\b",
+    r"\bhelp\s+from\s+(?:a\s+|an\s+|your\s+|some\s+)?(?:person|human|agent|staff|someone|somebody|team)\b",
+    r"\b(?:person|human|agent|someone|somebody)\s+(?:i|we)\s+can\s+(?:talk|speak|chat)\b",
+    r"\b(?:do\s*n[o']?t|dont|do\s+not)\s+want\s+(?:to\s+(?:talk|chat|speak)\s+(?:to|with)\s+)?(?:a\s+|the\s+|this\s+|your\s+)?"
+    r"(?:bot|robot|machine|chatbot)\b",
+    r"\b(?:staff|agent|person|someone|somebody|executive|team)(?:\s+member)?(?:\s+\w+){0,3}\s+(?:message|text|"
+    r"contact|email|whatsapp)\s+me\b",
+    r"\b(?:real|live|actual)\s+(?:human|person|people|agent)\b",
+    r"\bhumans?\s+(?:only|please|pls|plz|agent|support|help)\b",
+    r"\b(?:human|agent|operator|representative|executive|customer\s+(?:care|service|support))\s+"
+    r"(?:please|pls|plz|chahiye)\b",
+    r"\bescalate\b",
+    # a call back
+    r"\bcall\s*(?:me\s+)?back\b|\bcallback\b|^\W*(?:please\s+|pls\s+|kindly\s+)?(?:call|phone|ring)\s+me\b|"
+    r"\b(?:someone|somebody|executive|agent|person|team)\b(?:\s+\w+){0,4}\s+(?:call|contact|phone|ring)\s+me\b|"
+    r"\b(?:someone|somebody|anyone|a\s+person)\s+on\s+the\s+phone\b",
+    # Hinglish: "agent se baat karao", "kisi insaan se baat", "insaan chahiye"
+    r"\b(?:agent|insaan|insan|banda|aadmi|kisi|person|human)\s+(?:se|ko|chahiye|bhejo|bulao|bula\s+do)\b",
+    r"\bkoi\s+(?:agent|insaan|insan|banda|aadmi|person|human)\b",
+    r"\bbaat\s+(?:karao|karwao|karni|karna|karwa)\b",
+    # any human / person who can help
+    r"\b(?:is\s+there\s+)?(?:any|a)\s*(?:one|body)?\s*(?:human|person)\s+(?:who|that|to)\s+(?:can|could)?\s*help",
+    r"\b(?:anyone|anybody|someone)\s+from\s+(?:the|your)\s+(?:company|team|office|support|staff)\b",
+    r"\bnot\s+(?:a\s+)?(?:bot|robot|machine)\b",
+]
+# the whole message is a word for a person
+_ONLY = re.compile(r"^\s*(?:(?:a|an|the)\s+)?(?:live\s+|real\s+)?(?:human|humans|person|people|agent|operator|"
+                   r"representative|executive|customer\s+(?:care|service|support)|support(?:\s+team)?|"
+                   r"help\s*desk|helpdesk|manager|supervisor)\s*(?:please|pls|plz)?\s*[.!?]*\s*$", re.I)
+_FRUSTRATED = [
+    # ("not helpful" alone is left to the model: after an article it is kb_not_helpful, which hands over too)
+    r"\buseless\b", r"\bnot\s+(?:at\s+all\s+)?helping\b", r"\b(?:you|this|bot|it)\s*(?:'re|are|is|r)?\s+(?:of\s+)?no\s+help\b", r"\bwaste\s+of\s+(?:my\s+)?time\b",
+    r"\b(?:stupid|dumb|idiot\w*|pathetic|rubbish|nonsense|ridiculous|hopeless|terrible|horrible|worst)\s+"
+    r"(?:bot|robot|machine|chatbot|assistant|service|system|app|answer|reply)\b",
+    r"\b(?:bot|robot|machine|chatbot|assistant|you|this)\s+(?:is|are|r)\s+(?:so\s+|really\s+|totally\s+)?"
+    r"(?:stupid|dumb|useless|pathetic|rubbish|hopeless|a\s+joke|a\s+waste)\b",
+    r"\b(?:you|u)\s+(?:do\s*n[o']?t|dont|never)\s+understand\b", r"\bnot\s+understanding\b",
+    r"\bfrustrat\w*\b", r"\bannoy(?:ing|ed)\b", r"\bbakwas\b", r"\bbeka+r\b", r"\bfaltu\b",
+    r"\bwhat\s+(?:rubbish|nonsense)\b", r"\bgoing\s+(?:round\s+)?in\s+circles\b",
+]
+# "are you a human", "is this a bot", "am I talking to a person": about the bot, not a request
+_ABOUT_THE_BOT = re.compile(
+    r"\b(?:are|r)\s+(?:you|u)\s+(?:a\s+|an\s+)?(?:real|human|bot|robot|machine|person|ai|computer)\b|"
+    r"\bam\s+i\s+(?:talking|chatting|speaking)\s+(?:to|with)\b|"
+    r"\bis\s+(?:this|it|that)\s+(?:a\s+|an\s+)?(?:real|human|bot|robot|machine|person|automated|computer|ai)\b|"
+    r"\bis\s+(?:a|there\s+a)\s+(?:human|person|real\s+person)\s+(?:typing|replying|on\s+the\s+other|answering)\b|"
+    r"\bwho\s+(?:am\s+i|is\s+this)\b", re.I)
+ASKED = [re.compile(p, re.I) for p in _ASKED]
+FRUSTRATED = [re.compile(p, re.I) for p in _FRUSTRATED]
+# words that are capitals anyway: references, serials, acronyms of the trade
+_CAPS_EXEMPT = re.compile(r"^(?:[A-Za-z]{1,4}[-/ ]?\d[\w-]*|\d[\w/-]*|AC|A/C|TV|RO|AMC|CMC|UPS|PCB|MCB|RCCB|LED|LCD|"
+                          r"UPI|GST|SMS|OTP|ID|PIN|OK|OKAY|YES|NO|NOPE|HI|HELLO|BYE|I|SR|JB|INV|CT|RC|TK|EC|IE|UE|"
+                          r"OE|DE|LE|FE|TE|CL|DF)$")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*\d*[\w-]*")
+
+
+def shouting(text: str) -> bool:
+    """Three or more words of letters, all in capitals (references, serials and short acronyms aside)."""
+    words = [w.strip("'’-") for w in _WORD.findall(text)]
+    words = [w for w in words if sum(c.isalpha() for c in w) >= 2 and not _CAPS_EXEMPT.match(w)]
+    return len(words) >= 3 and sum(len(w) for w in words) >= 12 and all(w.upper() == w for w in words)
+
+
+def trigger(text: str) -> str | None:
+    """``"frustrated"``, ``"asked"`` or ``None`` for one user message."""
+    if not text or text.startswith("/"):  # a button payload says what it means
+        return None
+    if any(p.search(text) for p in FRUSTRATED) or shouting(text):
+        return "frustrated"
+    if _ONLY.match(text):
+        return "asked"
+    if _ABOUT_THE_BOT.search(text):
+        return None
+    if any(p.search(text) for p in ASKED):
+        return "asked"
+    return None

@@ -1,0 +1,107 @@
+"""Parse every evaluation set with the trained model, in one process (.venv-rasa).
+
+    .venv-rasa/bin/python bot/eval/parse_sets.py MODEL OUT.json
+
+Loads the model once (as ``rasa run`` does) and parses, exactly as a chat
+message is parsed (pipeline, fallback and the handoff net included):
+
+* ``heldout``: bot/tests/nlu_test.yml (the held-out split of the training data);
+* ``independent``: bot/eval/independent.tsv (written apart from bot/data, see bot/eval/README.md);
+* ``calibration_oos``: bot/eval/calibration_oos*.tsv, out-of-domain lines kept out of training
+  to choose the fallback threshold on (bot/eval/calibrate.py);
+* ``hwu64_oos`` and ``hwu64_chitchat``: ../shared/eval/hwu64 (or $HWU64_DIR), measure only.
+
+Writes, per set, one row per utterance: text, expected intent (or the source
+intent for HWU64), predicted intent and its confidence, and the time the
+parse took. bot/eval/report.py turns that into figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import logging
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
+
+
+def hwu64_dir() -> Path:
+    return Path(os.environ.get("HWU64_DIR") or ROOT.parent / "shared" / "eval" / "hwu64")
+
+
+def read_tsv(path: Path, intent_column: str) -> list[tuple[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return [(row[intent_column], row["text"]) for row in csv.DictReader(f, delimiter="\t")]
+
+
+def read_rasa_yaml(path: Path) -> list[tuple[str, str]]:
+    import yaml
+
+    out = []
+    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+        if "intent" not in block:
+            continue
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                text = ANNOTATION.sub(lambda m: m.group(1) or m.group(2), line[2:].strip())
+                out.append((block["intent"], text))
+    return out
+
+
+def sets() -> dict[str, list[tuple[str, str]]]:
+    out = {
+        "heldout": read_rasa_yaml(ROOT / "bot" / "tests" / "nlu_test.yml"),
+        "independent": read_tsv(ROOT / "bot" / "eval" / "independent.tsv", "intent"),
+        "calibration_oos": read_tsv(ROOT / "bot" / "eval" / "calibration_oos.tsv", "intent")
+        + read_tsv(ROOT / "bot" / "eval" / "calibration_oos_written.tsv", "intent"),
+    }
+    folder = hwu64_dir()
+    if (folder / "out_of_scope.tsv").exists():
+        out["hwu64_oos"] = read_tsv(folder / "out_of_scope.tsv", "source_intent")
+        out["hwu64_chitchat"] = read_tsv(folder / "chitchat.tsv", "bot_intent")
+    else:
+        print(f"note: {folder} not found; the HWU64 figures are skipped", file=sys.stderr)
+    return out
+
+
+async def parse_all(model: str, todo: dict[str, list[tuple[str, str]]]) -> dict:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    result = {"model": model, "sets": {}}
+    for name, rows in todo.items():
+        parsed = []
+        for expected, text in rows:
+            started = time.perf_counter()
+            data = await agent.parse_message(text)
+            took = (time.perf_counter() - started) * 1e3
+            intent = data.get("intent") or {}
+            # the model's own best intent, before the fallback (for calibrating its threshold)
+            top = next((r for r in data.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"), intent)
+            parsed.append({"text": text, "expected": expected, "predicted": intent.get("name"),
+                           "confidence": round(float(intent.get("confidence") or 0.0), 4),
+                           "top": top.get("name"), "top_confidence": round(float(top.get("confidence") or 0.0), 4),
+                           "ms": round(took, 2)})
+        result["sets"][name] = parsed
+    return result
+
+
+def main(argv: list[str]) -> int:
+    logging.disable(logging.WARNING)
+    model, out = argv[1], Path(argv[2])
+    result = asyncio.run(parse_all(model, sets()))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

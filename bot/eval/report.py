@@ -1,0 +1,205 @@
+"""Figures from bot/eval/parse_sets.py's output (and the knowledge base's check).
+
+    python bot/eval/report.py PARSED.json [--kb KB.json] [--entities var/bot/nlu/summary.json]
+                              [--out bench/results] [--label after]
+
+Prints the summary `make eval-nlu` shows and writes bench/results/nlu_eval.{json,md}.
+
+Definitions (the same for every model compared):
+
+* accuracy: share of utterances whose final intent (after the fallback and the
+  handoff net) is the expected one;
+* macro-F1: the mean F1 over every label that is expected or predicted
+  (scikit-learn's and ``rasa test``'s default), so a prediction of
+  ``nlu_fallback`` costs the expected intent's recall and adds a zero-F1 label;
+* HWU64 out-of-scope "routed to a business intent": the final intent is one
+  that makes the bot act or answer as if the message were for it: any intent but
+  ``out_of_scope``, ``nlu_fallback`` and the small-talk intents in SMALL_TALK
+  (``request_human`` and ``ask_knowledge`` count as business: one queues the
+  chat, the other answers from an article);
+* chit-chat mapping: share of HWU64's affirm/negate/praise/stop lines read as
+  the intent they map to (affirm, deny, thank, stop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HANDOFF = "request_human"
+SAFE = {"out_of_scope", "nlu_fallback"}
+SMALL_TALK = {"greet", "goodbye", "affirm", "deny", "thank", "bot_challenge", "stop", "inform"}
+
+
+def scores(rows: list[dict]) -> dict:
+    gold = [r["expected"] for r in rows]
+    pred = [r["predicted"] for r in rows]
+    labels = sorted(set(gold) | set(pred))
+    per: dict[str, dict] = {}
+    for label in labels:
+        tp = sum(1 for g, p in zip(gold, pred) if g == label and p == label)
+        fp = sum(1 for g, p in zip(gold, pred) if g != label and p == label)
+        fn = sum(1 for g, p in zip(gold, pred) if g == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+                      "support": tp + fn}
+    accuracy = sum(1 for g, p in zip(gold, pred) if g == p) / len(rows)
+    macro = sum(v["f1"] for v in per.values()) / len(per)
+    misses = [{"text": r["text"], "expected": r["expected"], "predicted": r["predicted"],
+               "confidence": r["confidence"]} for r in rows if r["expected"] != r["predicted"]]
+    return {"examples": len(rows), "accuracy": round(accuracy, 4), "macro_f1": round(macro, 4),
+            "handoff_recall": per.get(HANDOFF, {}).get("recall"), "per_intent": per, "misses": misses}
+
+
+def oos(rows: list[dict]) -> dict:
+    routed = Counter(r["predicted"] for r in rows)
+    business = {k: v for k, v in routed.items() if k not in SAFE | SMALL_TALK}
+    n = len(rows)
+    return {"examples": n,
+            "business_share": round(sum(business.values()) / n, 4),
+            "out_of_scope_or_fallback_share": round(sum(routed[k] for k in SAFE) / n, 4),
+            "small_talk_share": round(sum(routed[k] for k in SMALL_TALK) / n, 4),
+            "business_by_intent": dict(sorted(business.items(), key=lambda kv: -kv[1])),
+            "routed_to_business": [{"text": r["text"], "source_intent": r["expected"], "predicted": r["predicted"],
+                                    "confidence": r["confidence"]}
+                                   for r in rows if r["predicted"] not in SAFE | SMALL_TALK]}
+
+
+def latency(rows: list[dict]) -> dict:
+    ms = sorted(r["ms"] for r in rows)
+    return {"p50_ms": ms[len(ms) // 2], "p95_ms": ms[int(len(ms) * 0.95)]} if ms else {}
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    mem = ""
+    if Path("/proc/meminfo").exists():
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.1f} GB"
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "load_average": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(), "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                     text=True).stdout.strip()}
+
+
+def summarise(parsed: dict) -> dict:
+    sets = parsed["sets"]
+    out: dict = {"model": parsed.get("model")}
+    for name in ("heldout", "independent"):
+        if name in sets:
+            out[name] = scores(sets[name])
+    if "hwu64_oos" in sets:
+        out["hwu64_oos"] = oos(sets["hwu64_oos"])
+    if "hwu64_chitchat" in sets:
+        chat = scores(sets["hwu64_chitchat"])
+        out["hwu64_chitchat"] = {"examples": chat["examples"], "mapping_accuracy": chat["accuracy"],
+                                 "misses": chat["misses"]}
+    out["parse_latency"] = latency([r for rows in sets.values() for r in rows])
+    return out
+
+
+def lines(summary: dict, kb: dict | None, entities: dict | None) -> list[str]:
+    out = []
+    h = summary.get("heldout")
+    if h:
+        out.append(f"held-out split ({h['examples']}), final intent: accuracy {h['accuracy']:.3f}, "
+                   f"macro-F1 {h['macro_f1']:.3f}")
+    if entities:
+        out.append(f"held-out split as `rasa test nlu` scores it (fallback undone): accuracy "
+                   f"{entities['intent_accuracy']:.3f}, macro-F1 {entities['intent_macro_f1']:.3f}")
+        for name, fig in entities.get("entities", {}).items():
+            out.append(f"  entities ({name}): micro-F1 {fig['micro_f1']:.3f}, macro-F1 {fig['macro_f1']:.3f}")
+    v = summary.get("independent")
+    if v:
+        out.append(f"independent validation set ({v['examples']}): accuracy {v['accuracy']:.3f}, "
+                   f"macro-F1 {v['macro_f1']:.3f}")
+        out.append(f"  handoff (request_human) recall: {v['handoff_recall']:.3f} "
+                   f"({v['per_intent'][HANDOFF]['support']} utterances)")
+        recalls = sorted((r["recall"], k) for k, r in v["per_intent"].items() if r["support"])
+        out.append("  per-intent recall: " + ", ".join(f"{k} {r:.2f}" for r, k in recalls))
+    o = summary.get("hwu64_oos")
+    if o:
+        top = ", ".join(f"{k} {n}" for k, n in list(o["business_by_intent"].items())[:6])
+        out.append(f"HWU64 out-of-scope ({o['examples']}): routed to a business intent {o['business_share']:.1%} "
+                   f"({top or 'none'}); out_of_scope/fallback {o['out_of_scope_or_fallback_share']:.1%}, "
+                   f"small talk {o['small_talk_share']:.1%}")
+    c = summary.get("hwu64_chitchat")
+    if c:
+        out.append(f"HWU64 chit-chat mapping ({c['examples']}): {c['mapping_accuracy']:.3f}")
+    if kb:
+        for name, fig in kb.get("sets", {}).items():
+            out.append(f"knowledge base, {name}: " + ", ".join(f"{k} {v}" for k, v in fig.items() if
+                                                                 not isinstance(v, (list, dict))))
+    lat = summary.get("parse_latency")
+    if lat:
+        out.append(f"NLU parse in process: p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms")
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("parsed")
+    ap.add_argument("--kb")
+    ap.add_argument("--entities")
+    ap.add_argument("--out")
+    ap.add_argument("--label", default="current")
+    args = ap.parse_args()
+    summary = summarise(json.loads(Path(args.parsed).read_text(encoding="utf-8")))
+    kb = json.loads(Path(args.kb).read_text()) if args.kb and Path(args.kb).exists() else None
+    entities = json.loads(Path(args.entities).read_text()) if args.entities and Path(args.entities).exists() else None
+    text = lines(summary, kb, entities)
+    print("\n".join(text))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        record = {"label": args.label, "machine": machine(), "nlu": summary, "entities": entities, "kb": kb}
+        (out / "nlu_eval.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+        (out / "nlu_eval.md").write_text(markdown(record, text))
+    return 0
+
+
+def markdown(record: dict, text: list[str]) -> str:
+    m = record["machine"]
+    nlu = record["nlu"]
+    parts = [f"# NLU and knowledge-base evaluation (`make eval-nlu`)\n",
+             f"Run {m['when']} at commit {m['commit']} (plus the working tree), {m['cores']} cores ({m['cpu']}), "
+             f"{m['memory']}, load average {m['load_average']}; model `{nlu.get('model')}`.\n",
+             "```", *text, "```\n"]
+    v = nlu.get("independent")
+    if v:
+        parts.append("## Independent validation set: per intent\n")
+        parts.append("| intent | support | precision | recall | F1 |\n|---|---:|---:|---:|---:|")
+        for k, r in sorted(v["per_intent"].items()):
+            parts.append(f"| {k} | {r['support']} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} |")
+        parts.append(f"\n### Misses ({len(v['misses'])})\n")
+        parts += [f"- `{x['text']}`: expected {x['expected']}, got {x['predicted']} ({x['confidence']:.2f})"
+                  for x in v["misses"]]
+    o = nlu.get("hwu64_oos")
+    if o:
+        parts.append(f"\n## HWU64 out-of-scope lines routed to a business intent ({len(o['routed_to_business'])})\n")
+        parts += [f"- `{x['text']}` ({x['source_intent']}): {x['predicted']} ({x['confidence']:.2f})"
+                  for x in o["routed_to_business"]]
+    c = nlu.get("hwu64_chitchat")
+    if c:
+        parts.append(f"\n## HWU64 chit-chat misses ({len(c['misses'])})\n")
+        parts += [f"- `{x['text']}`: expected {x['expected']}, got {x['predicted']} ({x['confidence']:.2f})"
+                  for x in c["misses"]]
+    kb = record.get("kb")
+    if kb and kb.get("misses"):
+        parts.append("\n## Knowledge base: wrong or over-confident answers\n")
+        parts += [f"- {x}" for x in kb["misses"]]
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
