@@ -26,14 +26,13 @@ from decimal import Decimal
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.banking.models import PaymentReport, PaymentReportState
 from backend.billing import service as billing
-from backend.billing.models import Invoice, InvoiceState, Receipt
-from backend.billing.queries import invoice_of_notice
-from backend.billing.upi import UpiRequest, upi_request
+from backend.billing.models import Invoice
+from backend.billing.queries import invoice_of_notice, upi_request_for
 from backend.company import COMPANY
 from backend.db import UnitOfWork
 from backend.errors import DomainError, ErrorCode, not_found
@@ -114,15 +113,7 @@ def read_pay_token(token: str, *, links: PayLinks | None = None) -> str:
 
 # --- what is due and the UPI request for it -------------------------------------------------------
 
-def payments_so_far(s: Session, invoice_id: int) -> int:
-    return s.scalar(select(func.count(Receipt.id)).where(Receipt.invoice_id == invoice_id)) or 0
-
-
-def upi_for(s: Session, inv: Invoice, due: Decimal) -> UpiRequest | None:
-    """The UPI request for what is still due on ``inv`` (None when nothing is)."""
-    if inv.state != InvoiceState.OPEN or due <= 0:
-        return None
-    return upi_request(inv.number, due, payments_so_far(s, inv.id), company=COMPANY)
+upi_for = upi_request_for  # what is due on an invoice, as a UPI request (None when nothing is)
 
 
 @dataclass(frozen=True)

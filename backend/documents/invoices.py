@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.billing.models import Invoice, Receipt
+from backend.billing.models import Invoice
+from backend.billing.queries import upi_request_for
 from backend.billing.service import InvoiceView, invoice_view, load_invoice
-from backend.billing.upi import UpiRequest, upi_request
+from backend.billing.upi import UpiRequest
 from backend.company import COMPANY, Company
 from backend.customers.service import CustomerView, customer_view
 from backend.db import UnitOfWork
@@ -33,10 +33,7 @@ class TaxInvoice:
 def payment_request(s: Session, inv: Invoice, view: InvoiceView) -> UpiRequest | None:
     """The UPI request for what is still due on the invoice (its transaction
     reference counts the payments so far), or None when nothing is due."""
-    if view.outstanding <= 0:
-        return None
-    payments = s.scalar(select(func.count()).select_from(Receipt).where(Receipt.invoice_id == inv.id)) or 0
-    return upi_request(view.number, view.outstanding, int(payments))
+    return upi_request_for(s, inv, view.outstanding)
 
 
 def tax_invoice(s: Session, inv: Invoice, *, company: Company = COMPANY) -> TaxInvoice:

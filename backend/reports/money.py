@@ -20,7 +20,7 @@ from backend.identity.models import Role
 from backend.jobs.models import Job
 from backend.ledger import chart
 from backend.ledger import service as ledger
-from backend.ledger.models import Account, LedgerEntry
+from backend.ledger.models import Account, InvoiceBalance, LedgerEntry
 from backend.reports.common import (
     CUSTOMER_OR_OPERATIONS, MANAGERS, Sql, an_id, as_date, begin, dec, day_filter, one_of, row_limit,
 )
@@ -110,19 +110,21 @@ def sales_register(uow: UnitOfWork, actor: Actor, *, start: date | None = None, 
                                   func.sum(Invoice.total)).where(*conds).group_by(Invoice.source_type)
                            .order_by(Invoice.source_type)).all()
         paid = _paid(Invoice)
+        owed = (select(InvoiceBalance.balance).where(InvoiceBalance.invoice_id == Invoice.id)  # net of credit notes
+                .correlate(Invoice).scalar_subquery())
         rows = s.execute(
             select(Invoice.number, Invoice.issued_on, Invoice.due_on, Invoice.customer_id, Customer.name,
                    Invoice.source_type, Invoice.source_id, Invoice.customer_gstin, Invoice.place_of_supply,
                    Invoice.subtotal, Invoice.cgst, Invoice.sgst, Invoice.igst, Invoice.tax, Invoice.total, paid,
-                   Invoice.state)
+                   owed, Invoice.state)
             .join(Customer, Customer.id == Invoice.customer_id)
             .where(*conds).order_by(Invoice.issued_on, Invoice.id).limit(limit)
         ).all()
     by_source = [SalesBySource(st, int(n), dec(a), dec(c), dec(sg), dec(ig), dec(t), dec(tot))
                  for st, n, a, c, sg, ig, t, tot in groups]
     lines = [SalesLine(num, iss, due, cid, cname, st, sid, gstin, pos, dec(sub), dec(c), dec(sg), dec(ig), dec(tax),
-                       dec(tot), dec(pd), dec(tot) - dec(pd), state)
-             for num, iss, due, cid, cname, st, sid, gstin, pos, sub, c, sg, ig, tax, tot, pd, state in rows]
+                       dec(tot), dec(pd), dec(ow), state)
+             for num, iss, due, cid, cname, st, sid, gstin, pos, sub, c, sg, ig, tax, tot, pd, ow, state in rows]
     count = sum(b.invoices for b in by_source)
 
     def total(name: str) -> Decimal:
