@@ -31,7 +31,7 @@ from backend.billing.models import CreditNote, Invoice, InvoiceState, Receipt, R
 from backend.billing.service import METHODS, owed
 from backend.db import money
 from backend.errors import DomainError, ErrorCode, invalid
-from backend.history.moves import move
+from backend.history.moves import move, record
 from backend.identity.actor import Actor
 from backend.ledger import chart
 from backend.ledger.models import Account, AccountType, LedgerEntry, VoucherKind
@@ -157,6 +157,9 @@ def credit(s: Session, actor: Actor, inv: Invoice, *, amount: Decimal | None, re
         paid_net = received(s, inv) - refunded(s, inv)
         target = InvoiceState.PAID if paid_net > 0 else InvoiceState.CANCELLED
         move(s, INVOICE_MOVES, inv, target, actor, entity_type="invoice", note=f"{note.number}: {reason}")
+    else:  # in the invoice's history all the same (and the reports' cached facts see it moved)
+        record(s, entity_type="invoice", entity_id=inv.id, from_state=inv.state, to_state=inv.state, actor=actor,
+               note=f"{note.number}: {reason}")
     if inv.state == InvoiceState.CANCELLED:
         notify(s, event="invoice_cancelled", subject_type="invoice", subject_id=inv.id, customer_id=inv.customer_id,
                invoice=inv.number, credit_note=note.number, reason=reason)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from sqlalchemy import Numeric, and_, cast, delete, func, insert, select, text, union
 from sqlalchemy.orm import Session, aliased
 
-from backend.billing.models import Invoice
+from backend.billing.models import CreditNote, Invoice
 from backend.catalog.models import Item
 from backend.coverage.models import Contract, PlannedVisit, VisitState
 from backend.db import utcnow
@@ -62,6 +62,14 @@ def first_visit_fix(sql: Sql, job):
     return and_(job.visits <= 1, ~and_(job.item_id.is_not(None), repeat))
 
 
+def _net(invoice):
+    """An invoice's value net of tax, less what its credit notes took back of it
+    (a cancelled invoice nets to nil, so a job billed again counts once)."""
+    credited = (select(func.coalesce(func.sum(CreditNote.taxable), 0)).where(CreditNote.invoice_id == invoice.id)
+                .correlate(invoice).scalar_subquery())
+    return invoice.subtotal - credited
+
+
 def compute(sql: Sql, ids: list[int] | None = None):
     """The fact rows (in ``COLUMNS`` order) of the given jobs, or of every job done.
 
@@ -70,10 +78,10 @@ def compute(sql: Sql, ids: list[int] | None = None):
     probe indexes for a few jobs or hash whole tables for all of them."""
     j = _done(ids)
     in_done = select(j.c.id)
-    own = (select(Invoice.source_id.label("job_id"), Invoice.subtotal.label("amount"))
+    own = (select(Invoice.source_id.label("job_id"), _net(Invoice).label("amount"))
            .where(Invoice.source_type == "job", Invoice.source_id.in_(in_done)))
     order_inv = aliased(Invoice)
-    via_order = (select(j.c.id.label("job_id"), order_inv.subtotal.label("amount"))
+    via_order = (select(j.c.id.label("job_id"), _net(order_inv).label("amount"))
                  .join(ServiceOrder, ServiceOrder.id == j.c.order_id)
                  .join(order_inv, order_inv.id == ServiceOrder.invoice_id))
     both = own.union_all(via_order).subquery()

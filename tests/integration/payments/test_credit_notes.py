@@ -203,3 +203,25 @@ def test_an_order_invoice_cancelled_before_planning_is_invoiced_again_but_not_on
         corrections.cancel_invoice(uow, world.agent, invoice_ref=o.invoice_number, reason="too late")
     assert e.value.code == ErrorCode.CONFLICT
     assert billing.get_invoice(uow, world.agent, invoice_ref=o.invoice_number).state == "open"
+
+
+def test_the_job_profit_counts_a_bill_net_of_its_credit_notes_and_a_rebilled_job_once(uow, world):
+    from backend.reports import costing
+
+    day = {"start": world.today, "end": world.today}
+    credited_job, credited = billed_invoice(uow, world)
+    rebilled_job, cancelled = billed_invoice(uow, world)
+
+    def billed() -> dict[str, Decimal]:
+        return {r.name: r.billed for r in costing.job_pnl(uow, world.manager, **day).rows}
+
+    first = billed()
+    net = billing.get_invoice(uow, world.agent, invoice_ref=credited).subtotal
+    assert first[credited_job] == first[rebilled_job] == net
+    note = corrections.credit_invoice(uow, world.agent, invoice_ref=credited, amount="118.00", reason="discount")
+    corrections.cancel_invoice(uow, world.agent, invoice_ref=cancelled, reason="wrong lines")
+    jobs.bill_job(uow, world.agent, job_ref=rebilled_job)
+
+    after = billed()
+    assert after[credited_job] == net - note.taxable  # the partial note moved no state: the facts saw it all the same
+    assert after[rebilled_job] == net  # the cancelled bill nets to nil, the new one counts
