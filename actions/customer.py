@@ -12,21 +12,26 @@ from rasa_sdk import Tracker
 from actions import runtime
 from actions.base import BackendAction, Reply, call, date_text, idempotency_key, money_text, say, slot_text, when_text
 from actions.forms import SKIP_WORDS, UNKNOWN
-from actions.parsing import parse_label
+from actions.parsing import normalise_reference, parse_label, prefix_of
 from actions.support import offer_person
 from backend.billing.service import InvoiceView, list_invoices
 from backend.errors import DomainError, ErrorCode
 from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.coverage.entitlement import Entitlement
+from backend.coverage.service import ContractView, list_contracts, renew_contract
 from backend.intake.service import RequestView, check_entitlement, raise_request
 from backend.jobs import service as jobs
 from backend.jobs.slots import visit_slot
 from backend.jobs.views import JobView
 from backend.processes import job_outcomes
+from backend.orders.service import OrderView
 from backend.processes.lookup import job_reference_for, status_of
+from backend.repairs.service import RepairView, approve_repair_estimate, decline_repair_estimate
 
 CANCEL_REASON = "Cancelled by the customer in chat"
+RENEWABLE = ("active", "due_for_renewal")  # the running contracts "renew my contract" means
+MAX_BUTTONS = 8
 T = TypeVar("T")
 
 
@@ -80,6 +85,34 @@ def request_reply(view: RequestView) -> Reply:
     return say(f"utter_request_status_{view.kind}", request_ref=view.number)
 
 
+def repair_reply(view: RepairView) -> Reply:
+    return say(f"utter_repair_status_{view.state}", repair_ref=view.number, item=view.item_description,
+               estimate_amount=money_text(estimate_total(view)), invoice_ref=view.invoice_number or "-")
+
+
+def estimate_total(view: RepairView) -> Decimal:
+    return view.estimates[-1].total if view.estimates else Decimal(0)
+
+
+def contract_reply(view: ContractView) -> Reply:
+    state = str(view.state)
+    if state in RENEWABLE and view.renewed_by:
+        state = "renewal_pending"
+    return say(f"utter_contract_status_{state}", contract_ref=view.number, contract_type=view.type_code,
+               starts_on=date_text(view.starts_on), ends_on=date_text(view.ends_on),
+               renewal_ref=view.renewed_by or "-")
+
+
+def order_reply(view: OrderView) -> Reply:
+    return say(f"utter_order_status_{view.state}", order_ref=view.number, job_ref=view.job_number or "-",
+               invoice_ref=view.invoice_number or "-")
+
+
+STATUS_REPLIES: dict[type, Callable[[Any], Reply]] = {
+    JobView: job_status_reply, InvoiceView: invoice_reply, RepairView: repair_reply,
+    ContractView: contract_reply, OrderView: order_reply}
+
+
 # --- A: raise, check ---------------------------------------------------------------
 
 class ActionRaiseRequest(CustomerAction):
@@ -123,11 +156,7 @@ class ActionCheckRequestStatus(CustomerAction):
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
         view = await call(status_of, actor, reference=slot_text(tracker, "reference") or "")
-        if isinstance(view, JobView):
-            return job_status_reply(view)
-        if isinstance(view, InvoiceView):
-            return invoice_reply(view)
-        return request_reply(view)
+        return STATUS_REPLIES.get(type(view), request_reply)(view)
 
 
 # --- B: appointments, cancellation, estimates, feedback -------------------------------
@@ -180,12 +209,29 @@ class ActionCancelRequest(CustomerAction):
         return say("utter_request_cancelled", job_ref=view.number)
 
 
+async def answer_repair_estimate(fn: Callable[..., RepairView], actor: Actor, reference: str, response: str) -> Reply:
+    """A repair order's (RO-) estimate: approved or declined through the repair use case."""
+    try:
+        view = await call(fn, actor, repair_ref=reference)
+    except DomainError as exc:
+        if exc.code == ErrorCode.ILLEGAL_TRANSITION:  # nothing is waiting for an answer
+            return say("utter_repair_estimate_not_waiting", repair_ref=reference)
+        raise
+    return say(response, repair_ref=view.number, estimate_amount=money_text(estimate_total(view)))
+
+
 class ActionAcceptEstimate(CustomerAction):
+    """A job's estimate (JB-, or the SR-/TK- that led to it) or a repair's (RO-)."""
+
     def name(self) -> str:
         return "action_accept_estimate"
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
-        view = await on_job(jobs.accept_estimate, actor, reference=slot_text(tracker, "reference") or "")
+        reference = slot_text(tracker, "reference") or ""
+        if prefix_of(reference) == "RO":
+            return await answer_repair_estimate(approve_repair_estimate, actor, reference,
+                                                "utter_repair_estimate_approved")
+        view = await on_job(jobs.accept_estimate, actor, reference=reference)
         return say("utter_estimate_accepted", job_ref=view.number, estimate_amount=money_text(view.estimate_amount))
 
 
@@ -194,7 +240,11 @@ class ActionRejectEstimate(CustomerAction):
         return "action_reject_estimate"
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
-        view = await on_job(jobs.reject_estimate, actor, reference=slot_text(tracker, "reference") or "")
+        reference = slot_text(tracker, "reference") or ""
+        if prefix_of(reference) == "RO":
+            return await answer_repair_estimate(decline_repair_estimate, actor, reference,
+                                                "utter_repair_estimate_declined")
+        view = await on_job(jobs.reject_estimate, actor, reference=reference)
         return say("utter_estimate_rejected", job_ref=view.number)
 
 
@@ -228,17 +278,54 @@ class ActionCheckCoverage(CustomerAction):
 
 
 class ActionRenewContract(CustomerAction):
-    """Process C has no renewal use case yet: the renewal starts as a contract
-    request through intake, which classifies it for the help desk."""
+    """C8 from the chat: renew the customer's own contract (coverage.renew_contract).
+
+    The contract is the CT- number given; without one, the customer's one
+    running contract, or a choice among several (buttons that name it). With
+    no running contract to renew, the wish goes to the help desk as a request
+    for a new contract, as before.
+    """
+
+    resets = ("reference",)
 
     def name(self) -> str:
         return "action_renew_contract"
 
     async def act(self, tracker: Tracker, actor: Actor) -> Reply:
-        contract = slot_text(tracker, "reference") or "-"
-        view = await call(raise_request, actor, want="contract", problem=f"Renewal of contract {contract}",
+        reference = normalise_reference(slot_text(tracker, "reference"))
+        if prefix_of(reference) != "CT":
+            running = [c for c in await call(list_contracts, actor) if c.state in RENEWABLE]
+            open_ = [c for c in running if not c.renewed_by]
+            if len(open_) > 1:
+                return say("utter_which_contract_to_renew", buttons=[
+                    {"title": f"{c.number} ({c.type_code}, {date_text(c.starts_on)} - {date_text(c.ends_on)})",
+                     "payload": f'/renew_contract{{"reference": "{c.number}"}}'} for c in open_[:MAX_BUTTONS]])
+            if not running:
+                return await self.new_contract(tracker, actor)
+            reference = (open_ or running)[0].number
+        try:
+            view = await call(renew_contract, actor, contract_ref=reference, idempotency_key=idempotency_key(tracker))
+        except DomainError as exc:
+            return renewal_refused(exc, reference)
+        return say("utter_renewal_started", contract_ref=view.renewal_of or reference, renewal_ref=view.number,
+                   starts_on=date_text(view.starts_on), ends_on=date_text(view.ends_on))
+
+    @staticmethod
+    async def new_contract(tracker: Tracker, actor: Actor) -> Reply:
+        view = await call(raise_request, actor, want="contract", problem="A new contract (asked to renew in chat)",
                           idempotency_key=idempotency_key(tracker))
-        return say("utter_renewal_requested", contract_ref=contract, request_ref=view.number)
+        return say("utter_no_contract_to_renew", request_ref=view.number)
+
+
+def renewal_refused(exc: DomainError, contract_ref: str) -> Reply:
+    renewal = exc.details.get("renewal")
+    if exc.code == ErrorCode.ALREADY_DONE and renewal:
+        return say("utter_renewal_already_done", contract_ref=contract_ref, renewal_ref=renewal)
+    if exc.code == ErrorCode.NOT_FOUND:
+        return say("utter_renewal_contract_not_found", contract_ref=contract_ref)
+    if exc.code == ErrorCode.ILLEGAL_TRANSITION:
+        return say("utter_renewal_not_running", contract_ref=contract_ref)
+    raise exc
 
 
 class ActionRequestRepair(CustomerAction):

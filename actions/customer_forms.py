@@ -104,7 +104,10 @@ class ValidateRepairForm(ValidateServiceRequestForm):
 
 
 class ValidateStatusForm(ChatFormValidation):
-    reference_prefixes = ("SR", "JB", "TK", "INV")
+    """Anything of theirs a customer can quote: request, ticket, job, invoice,
+    service order, repair order, contract (backend.processes.lookup.status_of)."""
+
+    reference_prefixes = ("SR", "JB", "TK", "INV", "SO", "RO", "CT")
 
     def name(self) -> str:
         return "validate_status_form"
@@ -131,12 +134,16 @@ class ValidateCancelForm(ValidateBookingForm):
         return {"confirmed": value if isinstance(value, bool) else None}
 
 
-class ValidateAcceptEstimateForm(ValidateBookingForm):
+class ValidateAcceptEstimateForm(ChatFormValidation):
+    """A job's estimate (JB-, or the SR-/TK- that led to the job) or a repair's (RO-)."""
+
+    reference_prefixes = (*JOB_PREFIXES, "RO")
+
     def name(self) -> str:
         return "validate_accept_estimate_form"
 
 
-class ValidateRejectEstimateForm(ValidateBookingForm):
+class ValidateRejectEstimateForm(ValidateAcceptEstimateForm):
     def name(self) -> str:
         return "validate_reject_estimate_form"
 
@@ -159,7 +166,11 @@ class ValidateFeedbackForm(ValidateBookingForm):
 
 
 class ValidateRenewalForm(ChatFormValidation):
-    reference_prefixes = ("CT",)
+    """A known customer is not asked for the contract: the action renews the
+    one named (CT-) or their one running contract, or offers the choice. An
+    anonymous visitor's reference (any of theirs) identifies them."""
+
+    reference_is_subject = False
 
     def name(self) -> str:
         return "validate_renewal_form"

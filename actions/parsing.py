@@ -154,6 +154,61 @@ def _read_time(s: str) -> time | None:
     return None
 
 
+# --- a day that has already come (a purchase, an installation) ---------------------
+
+_AGO = re.compile(r"\b(\d{1,3}|a|an|one|two|three|four|five|six)\s+(day|week|month|year)s?\s+(?:ago|back)\b")
+_D_MON_Y = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:of\s+)?([a-z]{3})[a-z]*\.?,?(?:\s+'?(\d{4}|\d{2})\b)?")
+_MON_D_Y = re.compile(r"\b([a-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b,?(?:\s+'?(\d{4}|\d{2})\b)?")
+_AGO_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+def parse_past_day(text: str | None, today: date) -> date:
+    """Read the day something happened: "3 Nov", "3rd November 2026", "Nov 3",
+    "03/11/2026" (day first, as written here), "2026-11-03", "yesterday",
+    "today", "2 weeks ago". Without a year, the most recent such day.
+    Raises WhenError("unreadable") or WhenError("future")."""
+    s = " " + (text or "").lower().strip() + " "
+    day = _past_relative(s, today) or _past_written(s, today)
+    if day is None:
+        raise WhenError("unreadable")
+    if day > today:
+        raise WhenError("future")
+    return day
+
+
+def _past_relative(s: str, today: date) -> date | None:
+    if "day before yesterday" in s:
+        return today - timedelta(days=2)
+    if "yesterday" in s or "kal" in s.split():
+        return today - timedelta(days=1)
+    if "today" in s or "aaj" in s.split():
+        return today
+    if m := _AGO.search(s):
+        count = int(m.group(1)) if m.group(1).isdigit() else _WORD_NUMBERS.get(m.group(1), 1)
+        return today - timedelta(days=count * _AGO_DAYS[m.group(2)])
+    return None
+
+
+def _past_written(s: str, today: date) -> date | None:
+    if m := _ISO.search(s):
+        return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if m := _DMY.search(s):
+        return _past_with_year(int(m.group(1)), int(m.group(2)), m.group(3), today)
+    for pattern, day_group, month_group in ((_D_MON_Y, 1, 2), (_MON_D_Y, 2, 1)):
+        for m in pattern.finditer(s):
+            month = MONTHS.get(m.group(month_group)[:3])
+            if month:
+                return _past_with_year(int(m.group(day_group)), month, m.group(3), today)
+    return None
+
+
+def _past_with_year(day: int, month: int, year: str | None, today: date) -> date:
+    if year:
+        return _safe_date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+    found = _safe_date(today.year, month, day)
+    return found if found <= today else _safe_date(today.year - 1, month, day)
+
+
 # --- numbers ---------------------------------------------------------------------
 
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

@@ -88,12 +88,13 @@ def load(uow: UnitOfWork, *, today: date | None = None) -> list[DemoLogin]:
             return []
         customers = {}
         for code, name, email, phone, city, address in [
-            ("C-0001", "Asha Mehta", "asha@example.com", "+91 98200 11111", "Mumbai", "12 Palm Grove, Bandra West"),
-            ("C-0002", "Ravi Kumar", "ravi@example.com", "+91 98450 22222", "Bengaluru", "44 3rd Cross, Indiranagar"),
-            ("C-0003", "Greenleaf Cafe", "orders@greenleafcafe.example", "+91 22 4000 3333", "Mumbai",
+            ("C-0001", "Asha Mehta", "asha@example.com", "+919820011111", "Mumbai", "12 Palm Grove, Bandra West"),
+            ("C-0002", "Ravi Kumar", "ravi@example.com", "+919845022222", "Bengaluru", "44 3rd Cross, Indiranagar"),
+            ("C-0003", "Greenleaf Cafe", "orders@greenleafcafe.example", "+912240003333", "Mumbai",
              "Shop 3, Hill Road, Bandra West"),
         ]:
-            c = Customer(code=code, name=name, email=email, phone=phone, gstin=GST[code][0], state_code=GST[code][1])
+            c = Customer(code=code, name=name, email=email, phone=phone, gstin=GST[code][0], state_code=GST[code][1],
+                         kind="business" if GST[code][0] else "person")  # phone: the mobile in E.164
             s.add(c)
             s.flush()
             site = Site(customer_id=c.id, name="Main", address=address, city=city)

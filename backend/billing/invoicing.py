@@ -26,7 +26,7 @@ from backend.catalog.models import Part, ServiceCharge
 from backend.customers.models import Customer
 from backend.db import money
 from backend.identity.actor import Actor
-from backend.ledger import chart
+from backend.ledger import chart, dues
 from backend.ledger.models import VoucherKind
 from backend.ledger.posting import Line, post_voucher
 from backend.references import assign_number
@@ -126,3 +126,10 @@ def issue_invoice(
                            invoice=invoice)
     invoice.voucher_id = voucher.id
     return invoice
+
+
+def schedule_payments(s: Session, invoice: Invoice, parts: list[tuple[date, Decimal]]) -> None:
+    """The invoice is paid in parts (a contract's instalments), each due on its
+    day, in the caller's transaction: collections, ageing and the dashboard
+    count only the parts due by the day asked about, oldest paid first."""
+    dues.set_schedule(s, invoice, parts, total=invoice.total)

@@ -17,7 +17,7 @@ from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move
 from backend.identity.actor import STAFF, Actor, require_role
 from backend.identity.models import Role
-from backend.ledger import chart
+from backend.ledger import chart, dues
 from backend.ledger.models import InvoiceBalance, VoucherKind
 from backend.ledger.posting import Line, post_voucher
 from backend.notifications.outbox import notify
@@ -274,14 +274,18 @@ def add_follow_up(uow: UnitOfWork, actor: Actor, *, invoice_ref: str, note: str,
 class CollectionDue:
     invoice_number: str
     customer_id: int
-    due_on: date
-    outstanding: Decimal
+    due_on: date  # the oldest unpaid due date: the invoice's, or of its oldest instalment still owed
+    outstanding: Decimal  # what is due by the day asked about (in instalments: the parts due by then)
     days_overdue: int
     last_follow_up: datetime | None
     next_follow_up: date | None
+    balance: Decimal | None = None  # all that is still owed on the invoice, due or not
 
 
 def collections_due(uow: UnitOfWork, actor: Actor, *, as_of: date | None = None) -> list[CollectionDue]:
+    """Open invoices with money due by ``as_of``. An invoice in instalments
+    counts only the instalments due by then (receipts pay the oldest first),
+    aged from the oldest one still owed; its later instalments are not due."""
     require_role(actor, Role.AGENT, Role.MANAGER, Role.ADMIN)
     as_of = as_of or date.today()
     last = (select(CollectionFollowUp.invoice_id, func.max(CollectionFollowUp.at).label("at"),
@@ -289,11 +293,20 @@ def collections_due(uow: UnitOfWork, actor: Actor, *, as_of: date | None = None)
             .group_by(CollectionFollowUp.invoice_id).subquery())
     with uow() as s:
         rows = s.execute(
-            select(Invoice.number, Invoice.customer_id, Invoice.due_on,
+            select(Invoice.id, Invoice.number, Invoice.customer_id, Invoice.due_on,
                    InvoiceBalance.balance, last.c.at, last.c.next_on)
             .join(InvoiceBalance, InvoiceBalance.invoice_id == Invoice.id)
             .join(last, last.c.invoice_id == Invoice.id, isouter=True)
-            .where(Invoice.state == InvoiceState.OPEN, Invoice.due_on <= as_of)
+            .where(Invoice.state == InvoiceState.OPEN, Invoice.due_on <= as_of)  # no part falls due before it
             .order_by(Invoice.due_on, Invoice.id)
         ).all()
-        return [CollectionDue(n, c, d, money(o), (as_of - d).days, at, nx) for n, c, d, o, at, nx in rows]
+        plans = dues.schedules(s, [r[0] for r in rows])
+    out = []
+    for invoice_id, n, c, d, balance, at, nx in rows:
+        balance = money(balance)
+        due, oldest = dues.due_by(dues.owed_parts(balance, d, plans.get(invoice_id)), as_of)
+        if due <= 0:
+            continue
+        out.append(CollectionDue(n, c, oldest, due, (as_of - oldest).days, at, nx, balance))
+    out.sort(key=lambda r: (r.due_on, r.invoice_number))
+    return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, false
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import MONEY, QTY, Base
@@ -30,7 +30,12 @@ class Item(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     installed_on: Mapped[date | None] = mapped_column(Date)
+    purchased_on: Mapped[date | None] = mapped_column(Date)
+    # The manufacturer's warranty: the product's warranty_months from the purchase (else the installation)
+    # date, set by backend/catalog/items.py; the entitlement check counts it as cover.
     warranty_until: Mapped[date | None] = mapped_column(Date)
+    # A deactivated item (scrapped, sold, moved out) keeps its history; its serial may be registered again.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Part(Base):

@@ -40,7 +40,14 @@ class ItemView:
     customer_id: int
     site_id: int | None
     installed_on: date | None
-    warranty_until: date | None
+    warranty_until: date | None  # the manufacturer's warranty (backend/catalog/items.py)
+    id: int | None = None
+    purchased_on: date | None = None
+    active: bool = True
+    created: bool = True  # False: a retry with the same idempotency key answered with the first result
+
+    def under_warranty(self, on: date | None = None) -> bool:
+        return self.warranty_until is not None and self.warranty_until >= (on or date.today())
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,14 @@ def list_parts(uow: UnitOfWork, actor: Actor, *, search: str | None = None) -> l
         return [PartView(p.sku, p.name, p.unit_price, p.tax_rate, p.stock_qty) for p in s.scalars(q.limit(500))]
 
 
-def list_items(uow: UnitOfWork, actor: Actor, *, customer_id: int | None = None) -> list[ItemView]:
-    """Installed base: a customer's own items, or staff for any customer."""
+def item_view(i: Item, p: Product) -> ItemView:
+    return ItemView(i.serial, p.sku, p.name, i.customer_id, i.site_id, i.installed_on, i.warranty_until, i.id,
+                    i.purchased_on, i.active)
+
+
+def list_items(uow: UnitOfWork, actor: Actor, *, customer_id: int | None = None,
+               include_inactive: bool = False) -> list[ItemView]:
+    """Installed base: a customer's own items, or staff for any customer (deactivated ones on request)."""
     if actor.role == Role.CUSTOMER:
         customer_id = actor.customer_id
     else:
@@ -79,8 +92,9 @@ def list_items(uow: UnitOfWork, actor: Actor, *, customer_id: int | None = None)
         q = select(Item, Product).join(Product, Product.id == Item.product_id).order_by(Item.serial)
         if customer_id is not None:
             q = q.where(Item.customer_id == customer_id)
-        return [ItemView(i.serial, p.sku, p.name, i.customer_id, i.site_id, i.installed_on, i.warranty_until)
-                for i, p in s.execute(q.limit(1000))]
+        if not include_inactive:
+            q = q.where(Item.active.is_(True))
+        return [item_view(i, p) for i, p in s.execute(q.limit(1000))]
 
 
 def list_service_charges(uow: UnitOfWork, actor: Actor) -> list[ChargeView]:

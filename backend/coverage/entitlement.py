@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from backend.catalog.models import Item, Product
 from backend.coverage.models import Contract, CoverageType, CoveredItem
 
-COVERING_STATES = ("active", "due_for_renewal")
+# A renewed contract still covers to its own end date (a renewal accepted early starts the day after it):
+# the dates decide, so cover runs on without a gap from the old contract to the new one.
+COVERING_STATES = ("active", "due_for_renewal", "renewed")
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,14 @@ OFFER_MOVES = Lifecycle("contract offer", {
     O.SENT: {O.ACCEPTED, O.REJECTED, O.SUPERSEDED},
 })
 
-# A planned visit of the delivery plan (C7): its job is created, then it is
-# done, or carried over (partly done or cancelled) to a new visit.
+# A planned visit of the delivery plan (C2, C7): drafted with an offer and
+# planned when it is accepted (or removed by staff, or by a re-offer for
+# another period); its job is created, then it is done, or carried over
+# (partly done or cancelled) to a new visit. Only a draft or planned visit
+# can be removed.
 VISIT_MOVES = Lifecycle("planned visit", {
-    V.PLANNED: {V.SCHEDULED},
+    V.DRAFT: {V.PLANNED, V.REMOVED},
+    V.PLANNED: {V.SCHEDULED, V.REMOVED},
     V.SCHEDULED: {V.DONE, V.CARRIED_OVER},
 })
 

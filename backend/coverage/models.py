@@ -118,14 +118,19 @@ class ContractOffer(Base):
 
 
 class VisitState(StrEnum):
+    DRAFT = "draft"  # proposed with an offer; never run until the offer is accepted
     PLANNED = "planned"
     SCHEDULED = "scheduled"  # its job exists
     DONE = "done"
     CARRIED_OVER = "carried_over"
+    REMOVED = "removed"  # taken out of the plan by staff (kept, with its history)
 
 
 class PlannedVisit(Base):
-    """The service delivery plan: visits a contract promises, each run as a job (B)."""
+    """The service delivery plan: visits a contract promises, each run as a job (B).
+
+    Drafted (``draft``) when an offer is sent, editable by staff; the accepted
+    offer turns the drafts into ``planned`` visits, which the daily run makes jobs."""
 
     __tablename__ = "planned_visits"
     __table_args__ = (Index("ix_planned_visits_due", "state", "due_on"),)

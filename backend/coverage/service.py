@@ -12,15 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend import idempotency
-from backend.billing.invoicing import LineInput, issue_invoice
+from backend.billing.invoicing import LineInput, issue_invoice, schedule_payments
 from backend.billing.models import Invoice
+from backend.catalog.items import serial_key
 from backend.catalog.models import Item
 from backend.coverage.lifecycle import CONTRACT_MOVES, OFFER_MOVES
 from backend.coverage.models import (
-    Contract, ContractOffer, ContractState, CoveredItem, Instalment, OfferState, PlannedVisit,
+    Contract, ContractOffer, ContractState, CoveredItem, Instalment, OfferState,
 )
 from backend.coverage.types import usable_type
-from backend.coverage.visits import plan_visits
+from backend.coverage.visits import adopt_plan, draft_plan, live_visits
 from backend.db import UnitOfWork, money, utcnow
 from backend.errors import DomainError, ErrorCode, invalid, not_found
 from backend.history.moves import move, record
@@ -75,7 +76,7 @@ def contract_view(s: Session, c: Contract) -> ContractView:
               for o in s.scalars(select(ContractOffer).where(ContractOffer.contract_id == c.id)
                                  .order_by(ContractOffer.version))]
     invoice = s.scalar(select(Invoice.number).where(Invoice.source_type == "contract", Invoice.source_id == c.id))
-    visits = len(s.scalars(select(PlannedVisit.id).where(PlannedVisit.contract_id == c.id)).all())
+    visits = len(live_visits(s, c.id))  # the plan as it stands (a draft until the offer is accepted)
     old = s.get(Contract, c.renewal_of_id) if c.renewal_of_id else None
     successor = s.scalar(select(Contract.number).where(Contract.renewal_of_id == c.id,
                                                        Contract.status.notin_([ContractState.REJECTED])))
@@ -99,10 +100,12 @@ def _move(s: Session, c: Contract, target: ContractState, actor: Actor, note: st
 
 
 def start_inquiry(s: Session, actor: Actor, *, customer_id: int, type_code: str, item_ids: list[int],
-                  site_id: int | None = None, renewal_of: Contract | None = None, note: str | None = None) -> Contract:
-    """C1: a new contract in ``inquiry``, inside the caller's transaction."""
+                  site_id: int | None = None, renewal_of: Contract | None = None, note: str | None = None,
+                  starts_on: date | None = None) -> Contract:
+    """C1: a new contract in ``inquiry``, inside the caller's transaction (the
+    period asked for: a year from ``starts_on``, by default today)."""
     usable_type(s, type_code)  # exists and is not retired
-    today = date.today()
+    today = starts_on or date.today()
     c = Contract(customer_id=customer_id, type_code=type_code, starts_on=today, ends_on=today + timedelta(days=364),
                  status=ContractState.INQUIRY, site_id=site_id, renewal_of_id=renewal_of.id if renewal_of else None,
                  notes=note)
@@ -116,9 +119,11 @@ def start_inquiry(s: Session, actor: Actor, *, customer_id: int, type_code: str,
 
 
 def open_inquiry(uow: UnitOfWork, actor: Actor, *, type_code: str, serials: list[str],
-                 customer_id: int | None = None, note: str | None = None,
+                 customer_id: int | None = None, note: str | None = None, starts_on: date | None = None,
                  idempotency_key: str | None = None) -> ContractView:
-    """C1: a contract inquiry for some of the customer's serials; a retry with
+    """C1: a contract inquiry for some of the customer's serials (by the
+    customer, or by staff for any customer: the agent's desk form), for a
+    year from ``starts_on`` (default today; not in the past); a retry with
     the same idempotency key answers with the first inquiry."""
     if actor.role == Role.CUSTOMER:
         customer_id = actor.customer_id
@@ -126,20 +131,25 @@ def open_inquiry(uow: UnitOfWork, actor: Actor, *, type_code: str, serials: list
         require_role(actor, *STAFF)
     if customer_id is None:
         raise invalid("say which customer the contract is for", field="customer_id")
+    if starts_on is not None and not date.today() <= starts_on <= date.today() + timedelta(days=366):
+        raise invalid("the period starts today or within the next year", field="starts_on")
     if not serials or len(serials) > 200:
         raise invalid("name the serials the contract should cover (1 to 200)", field="serials")
     with uow() as s:
         once = idempotency.claim(s, actor, "coverage.open_inquiry", idempotency_key, customer=customer_id,
-                                 type_code=type_code, serials=sorted(set(serials)), note=note or None)
+                                 type_code=type_code, serials=sorted(set(serials)), note=note or None,
+                                 starts_on=starts_on)
         if once.replay is not None:
             return replace(contract_view(s, load_contract(s, actor, once.replay)), created=False)
-        items = s.scalars(select(Item).where(Item.serial.in_(serials), Item.customer_id == customer_id)).all()
-        missing = sorted(set(serials) - {i.serial for i in items})
+        keys = {serial_key(x): x for x in serials}
+        items = s.scalars(select(Item).where(Item.serial.in_(keys), Item.customer_id == customer_id,
+                                             Item.active.is_(True))).all()
+        missing = sorted(keys[k] for k in set(keys) - {i.serial for i in items})
         if missing:
             raise DomainError(ErrorCode.NOT_FOUND, f"these serials are not among the customer's products: {missing}",
                               serials=missing)
         c = start_inquiry(s, actor, customer_id=customer_id, type_code=type_code, item_ids=[i.id for i in items],
-                          site_id=items[0].site_id, note=note)
+                          site_id=items[0].site_id, note=note, starts_on=starts_on)
         notify(s, event="contract_inquiry_received", subject_type="contract", subject_id=c.id,
                customer_id=customer_id, contract=c.number)
         once.done(c.number)
@@ -198,6 +208,10 @@ def send_offer(
                               valid_until=date.today() + timedelta(days=valid_days))
         s.add(offer)
         s.flush()
+        last = previous[-1] if previous else None
+        draft_plan(s, c, actor, version=offer.version, starts_on=starts_on, ends_on=ends_on,
+                   visits_per_year=visits_per_year,
+                   previous=(last.starts_on, last.ends_on, last.visits_per_year) if last else None)
         notify(s, event="contract_offer", subject_type="contract", subject_id=c.id, customer_id=c.customer_id,
                contract=c.number, version=offer.version, amount=str(amount), valid_until=offer.valid_until.isoformat())
         once.done(c.number)
@@ -221,7 +235,8 @@ def _answer(s: Session, offer: ContractOffer, target: OfferState, actor: Actor, 
 
 def accept_offer(uow: UnitOfWork, actor: Actor, *, contract_ref: str) -> ContractView:
     """C4–C6: accepted → OA sent, contract invoice with its voucher, instalments
-    scheduled, delivery plan generated; a renewal marks the old contract renewed."""
+    scheduled, delivery plan generated; a renewal marks the old contract
+    renewed, which still covers (and runs its visits) to its own end date."""
     require_role(actor, Role.CUSTOMER, *STAFF)
     with uow() as s:
         c = load_contract(s, actor, contract_ref, lock=True)
@@ -243,7 +258,7 @@ def accept_offer(uow: UnitOfWork, actor: Actor, *, contract_ref: str) -> Contrac
         _schedule_instalments(s, invoice, offer.instalments, c.starts_on, c.ends_on)
         notify(s, event="contract_invoice", subject_type="invoice", subject_id=invoice.id, customer_id=c.customer_id,
                invoice=invoice.number, total=str(invoice.total))
-        plan_visits(s, c)
+        adopt_plan(s, c, actor, version=offer.version)  # the draft as staff left it
         if c.renewal_of_id:
             old = s.scalar(select(Contract).where(Contract.id == c.renewal_of_id).with_for_update())
             _move(s, old, ContractState.RENEWED, actor, note=f"renewed by {c.number}")
@@ -254,9 +269,13 @@ def _schedule_instalments(s: Session, invoice: Invoice, count: int, starts_on: d
     share = money(invoice.total / count)
     step = max((ends_on - starts_on).days // count, 1)
     first_due = max(invoice.due_on, starts_on)
+    parts = []
     for i in range(count):
         amount = share if i < count - 1 else invoice.total - share * (count - 1)
-        s.add(Instalment(invoice_id=invoice.id, seq=i + 1, due_on=first_due + timedelta(days=step * i), amount=amount))
+        parts.append((first_due + timedelta(days=step * i), amount))
+        s.add(Instalment(invoice_id=invoice.id, seq=i + 1, due_on=parts[-1][0], amount=amount))
+    # billing keeps the same schedule on the invoice, where collections and ageing read it
+    schedule_payments(s, invoice, parts)
 
 
 def reject_offer(uow: UnitOfWork, actor: Actor, *, contract_ref: str, note: str | None = None) -> ContractView:

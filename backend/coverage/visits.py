@@ -10,31 +10,90 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.coverage.lifecycle import VISIT_MOVES
+from backend.coverage.entitlement import COVERING_STATES
 from backend.coverage.models import Contract, CoverageType, CoveredItem, PlannedVisit, VisitState
-from backend.history.moves import move
+from backend.history.moves import move, record
 from backend.identity.actor import Actor
 
 CARRY_OVER_AFTER = timedelta(days=7)
+PLAN_ENTITY = "delivery_plan"  # history rows about a contract's plan as a whole (entity_id: the contract)
 
 
-def plan_visits(s: Session, contract: Contract) -> int:
-    """Spread visits_per_year evenly over the period, for each covered item."""
-    days = (contract.ends_on - contract.starts_on).days + 1
-    count = round(contract.visits_per_year * days / 365)
+def spread(starts_on: date, ends_on: date, visits_per_year: int) -> list[date]:
+    """The due days of ``visits_per_year`` spread evenly over the period (per item)."""
+    days = (ends_on - starts_on).days + 1
+    count = round(visits_per_year * days / 365)
     if count <= 0:
-        return 0
-    items = s.scalars(select(CoveredItem.item_id).where(CoveredItem.contract_id == contract.id)).all() or [None]
+        return []
     step = days / count
+    return [starts_on + timedelta(days=int(step * i + step / 2)) for i in range(count)]
+
+
+def _covered(s: Session, contract_id: int) -> list[int | None]:
+    return list(s.scalars(select(CoveredItem.item_id).where(CoveredItem.contract_id == contract_id)
+                          .order_by(CoveredItem.item_id)).all()) or [None]
+
+
+def plan_visits(s: Session, contract: Contract, *, state: VisitState = VisitState.PLANNED,
+                starts_on: date | None = None, ends_on: date | None = None,
+                visits_per_year: int | None = None) -> int:
+    """Spread visits_per_year evenly over the period, for each covered item
+    (the contract's own period and visits unless given: an offer's draft)."""
+    days = spread(starts_on or contract.starts_on, ends_on or contract.ends_on,
+                  contract.visits_per_year if visits_per_year is None else visits_per_year)
+    items = _covered(s, contract.id)
     for item_id in items:
-        for i in range(count):
-            due = contract.starts_on + timedelta(days=int(step * i + step / 2))
-            s.add(PlannedVisit(contract_id=contract.id, item_id=item_id, due_on=due))
-    return count * len(items)
+        for due in days:
+            s.add(PlannedVisit(contract_id=contract.id, item_id=item_id, due_on=due, state=state))
+    return len(days) * len(items)
+
+
+def live_visits(s: Session, contract_id: int) -> list[PlannedVisit]:
+    """The contract's plan as it stands: every visit but the removed ones, by due day."""
+    return list(s.scalars(select(PlannedVisit).where(PlannedVisit.contract_id == contract_id,
+                                                     PlannedVisit.state != VisitState.REMOVED)
+                          .order_by(PlannedVisit.due_on, PlannedVisit.id)))
+
+
+def draft_plan(s: Session, contract: Contract, actor: Actor, *, version: int, starts_on: date, ends_on: date,
+               visits_per_year: int, previous: tuple[date, date, int] | None) -> bool:
+    """C2 at C3: the delivery plan drafted with an offer. A re-offer for the
+    same period and visits keeps the draft as staff edited it; another period
+    (or number of visits) removes the old draft and drafts it again. Returns
+    whether the plan was drafted (anew)."""
+    has_plan = s.scalar(select(PlannedVisit.id).where(PlannedVisit.contract_id == contract.id).limit(1)) is not None
+    if has_plan and previous == (starts_on, ends_on, visits_per_year):
+        return False
+    for visit in s.scalars(select(PlannedVisit).where(PlannedVisit.contract_id == contract.id,
+                                                      PlannedVisit.state == VisitState.DRAFT)):
+        _move(s, visit, VisitState.REMOVED, actor, note=f"offer v{version} is for another period: plan drafted again")
+    s.flush()
+    n = plan_visits(s, contract, state=VisitState.DRAFT, starts_on=starts_on, ends_on=ends_on,
+                    visits_per_year=visits_per_year)
+    record(s, entity_type=PLAN_ENTITY, entity_id=contract.id, to_state=VisitState.DRAFT, actor=actor,
+           note=f"drafted with offer v{version}: {n} visit(s)")
+    return True
+
+
+def adopt_plan(s: Session, contract: Contract, actor: Actor, *, version: int) -> int:
+    """C5: the accepted offer's draft plan, as staff left it, becomes the plan
+    (no draft at all — an offer sent before plans were drafted — : generated)."""
+    drafts = list(s.scalars(select(PlannedVisit).where(PlannedVisit.contract_id == contract.id,
+                                                       PlannedVisit.state == VisitState.DRAFT)
+                            .order_by(PlannedVisit.due_on, PlannedVisit.id)))
+    for visit in drafts:
+        _move(s, visit, VisitState.PLANNED, actor, note=f"offer v{version} accepted")
+    if drafts:
+        return len(drafts)
+    if s.scalar(select(PlannedVisit.id).where(PlannedVisit.contract_id == contract.id).limit(1)) is not None:
+        return 0  # staff removed every visit of the draft: nothing planned
+    return plan_visits(s, contract)
 
 
 def due_visits(s: Session, *, as_of: date, horizon_days: int) -> list[tuple[PlannedVisit, Contract, CoverageType]]:
-    """C7: planned visits due within the horizon of contracts still in force,
-    locked, with their contract and its type (what the visit's job covers)."""
+    """C7: planned visits due within the horizon of contracts still in force
+    (a contract renewed early keeps its own visits until its end), locked,
+    with their contract and its type (what the visit's job covers)."""
     visits = s.scalars(
         select(PlannedVisit).where(PlannedVisit.state == VisitState.PLANNED,
                                    PlannedVisit.due_on <= as_of + timedelta(days=horizon_days))
@@ -43,7 +102,7 @@ def due_visits(s: Session, *, as_of: date, horizon_days: int) -> list[tuple[Plan
     due = []
     for visit in visits:
         contract = s.get(Contract, visit.contract_id)
-        if contract.status in ("active", "due_for_renewal"):
+        if contract.status in COVERING_STATES and visit.due_on <= contract.ends_on:
             due.append((visit, contract, s.get(CoverageType, contract.type_code)))
     return due
 

@@ -51,6 +51,7 @@ from backend.delivery.channels import (
 )
 from backend.documents.notices import Attachment, documents_for
 from backend.documents.pdf import COMPANY
+from backend.identity.account_links import AccountLinks
 from backend.identity.models import Role, User
 from backend.notifications.wording import word
 from backend.settings import Settings
@@ -59,6 +60,7 @@ DEFAULT_SENDER = "fieldserv <no-reply@fieldserv.local>"
 DEFAULT_PORTAL_URL = "http://127.0.0.1:8080/portal"
 SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("ssl", 465)}
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "email"
+ACCOUNT_EVENTS = frozenset({"verify_email", "password_reset"})  # their link is the account's, not a record's
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ class EmailChannel:
         self.upload_dir = upload_dir  # the job photos and signatures a completion report shows
         # an invoice notice's payment link, signed as the portal checks it (SECRET_KEY unless given)
         self.pay_links = PayLinks(pay_secret or Settings.from_env().secret_key, self.portal_url)
+        # the links of a user's own account (confirm the address, reset the password), signed the same way
+        self.account_links = AccountLinks(pay_secret or Settings.from_env().secret_key, self.portal_url)
         self.templates = _environment()
 
     @classmethod
@@ -166,7 +170,7 @@ class EmailChannel:
 
     def compose(self, out: Outgoing) -> EmailMessage:
         """The message for a notice: headers, text and HTML parts, its documents."""
-        role, attachments, pay = self._load(out)
+        role, attachments, pay, account = self._load(out)
         w = word(out.event, out.payload, out.language)
         msg = EmailMessage()
         msg["Message-ID"] = out.message_id
@@ -188,6 +192,8 @@ class EmailChannel:
             "attachments": [a.filename for a in attachments],
             "pay": pay, "pay_qr_cid": f"pay-qr-{pay.invoice_number}@fieldserv" if pay else None,
         }
+        if account is not None:  # the one thing this mail is for: its link, made now, never stored
+            context["link_label"], context["link"] = account
         msg.set_content(self.templates.get_template("notice.txt").render(context))
         msg.add_alternative(self.templates.get_template("notice.html").render(context), subtype="html")
         if pay is not None:  # the UPI QR code, shown inline in the HTML part
@@ -199,17 +205,29 @@ class EmailChannel:
             msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
         return msg
 
-    def _load(self, out: Outgoing) -> tuple[str, list[Attachment], PayOffer | None]:
+    def _load(self, out: Outgoing) -> tuple[str, list[Attachment], PayOffer | None, tuple[str, str] | None]:
         """Who reads it (for the link), its documents and, for a customer's
-        invoice notice, how to pay it, in one transaction."""
+        invoice notice, how to pay it, in one transaction; for an account
+        notice (confirm the address, reset the password) its signed link."""
         with self.uow() as s:
+            account = self._account_link(s, out)
             role = s.scalar(select(User.role).where(User.id == out.user_id)) if out.user_id else Role.CUSTOMER
             docs = documents_for(s, event=out.event, subject_type=out.subject_type, subject_id=out.subject_id,
                                  payload=out.payload, currency=self.currency, upload_dir=self.upload_dir)
             role = str(role or Role.CUSTOMER)
             pay = pay_offer(s, event=out.event, subject_type=out.subject_type, subject_id=out.subject_id,
                             payload=out.payload, links=self.pay_links) if role == Role.CUSTOMER else None
-        return role, docs, pay
+        return role, docs, pay, account
+
+    def _account_link(self, s, out: Outgoing) -> tuple[str, str] | None:
+        if out.event not in ACCOUNT_EVENTS or not out.user_id:
+            return None
+        user = s.get(User, out.user_id)
+        if user is None:
+            return None
+        if out.event == "verify_email":
+            return "Confirm my e-mail address", self.account_links.verify_url(user.id, user.email)
+        return "Choose a new password", self.account_links.reset_url(user.id, user.password_hash)
 
     # -- the transport -----------------------------------------------------------------------------
 

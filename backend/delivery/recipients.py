@@ -24,6 +24,8 @@ REMINDERS = frozenset({"renewal_reminder", "payment_reminder", "appointment_remi
 # What the process card says is *sent* to the customer (B9, C3, C5, C6, D3, E7).
 DOCUMENTS = frozenset({"final_bill", "contract_offer", "order_acceptance", "contract_invoice", "order_invoice",
                        "repair_ready"})
+# A user's own account (backend.processes.signup): the link is in the e-mail, whatever the choices.
+ACCOUNT = frozenset({"verify_email", "password_reset"})
 WEBHOOK = "webhook"
 
 
@@ -65,8 +67,8 @@ def wanted(event: str, channel: str, pref: ChannelPreference | None) -> bool:
     """Whether a user's preference lets this notice through on this channel."""
     if pref is None:
         return True
-    if event in DOCUMENTS and channel == "email":
-        return True  # a bill or a contract is never opted out of
+    if event in (DOCUMENTS | ACCOUNT) and channel == "email":
+        return True  # a bill or a contract is never opted out of, nor the link to one's own account
     if not pref.enabled:
         return False
     return pref.reminders or event not in REMINDERS

@@ -33,6 +33,7 @@ from backend.coverage.models import (
     Instalment,
     OfferState,
     PlannedVisit,
+    VisitState,
 )
 from backend.coverage.service import contract_view, load_contract
 from backend.customers.service import customer_view
@@ -99,8 +100,9 @@ def documents_for(s: Session, *, event: str, subject_type: str, subject_id: int,
 
 def contract_document(s: Session, actor: Actor, *, contract_ref: str, accepted: bool,
                       version: int | None = None) -> ContractDocument:
-    """A contract's offer (the given version, else the latest) or its order
-    acceptance (the accepted offer, its instalments and its delivery plan)."""
+    """A contract's offer (the given version, else the latest; the latest
+    carries the drafted delivery plan) or its order acceptance (the accepted
+    offer, its instalments and its delivery plan)."""
     c = load_contract(s, actor, contract_ref)
     view = contract_view(s, c)
     if not view.offers:
@@ -123,8 +125,12 @@ def contract_document(s: Session, actor: Actor, *, contract_ref: str, accepted: 
         if invoice is not None:
             instalments = [InstalmentLine(i.seq, i.due_on, i.amount) for i in s.scalars(
                 select(Instalment).where(Instalment.invoice_id == invoice).order_by(Instalment.seq))]
-        visits = list(s.scalars(select(PlannedVisit.due_on).where(PlannedVisit.contract_id == c.id)
-                                .order_by(PlannedVisit.due_on, PlannedVisit.id)))
+    if accepted or offer.version == view.offers[-1].version:
+        # the delivery plan: the draft sent with the open offer, or the accepted plan (C2)
+        visits = list(s.scalars(select(PlannedVisit.due_on).where(
+            PlannedVisit.contract_id == c.id,
+            PlannedVisit.state.notin_([VisitState.REMOVED, VisitState.CARRIED_OVER]))
+            .order_by(PlannedVisit.due_on, PlannedVisit.id)))
     return ContractDocument(
         contract=view, offer=offer, accepted=accepted, type_name=ctype.name if ctype else offer.type_code,
         covers_labour=bool(ctype and ctype.covers_labour), covers_parts=bool(ctype and ctype.covers_parts),

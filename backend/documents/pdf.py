@@ -60,7 +60,7 @@ class ContractDocument:
     covers_parts: bool
     items: list[CoveredLine]
     instalments: list[InstalmentLine]  # scheduled once accepted; empty before
-    visits: list[date]  # the delivery plan once accepted; empty before
+    visits: list[date]  # the delivery plan: accepted, or drafted with the latest offer
     intra_state: bool = True  # supplied within the company's state: CGST + SGST (else IGST), as invoiced
 
     @property
@@ -343,7 +343,8 @@ def contract_pdf(d: ContractDocument, customer: CustomerView, currency: str) -> 
     doc.heading(f"Maintenance visits: {o.visits_per_year} a year")
     if d.visits:
         shown = d.visits[:MAX_VISIT_ROWS]
-        doc.line("Planned on: " + ", ".join(v.isoformat() for v in shown)
+        doc.line(("Planned on: " if d.accepted else "Proposed on (confirmed when the offer is accepted): ")
+                 + ", ".join(v.isoformat() for v in shown)
                  + (f" and {len(d.visits) - len(shown)} more" if len(d.visits) > len(shown) else ""), 10)
     else:
         doc.line("The visits are planned over the period when the offer is accepted.", 10)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, UTCDateTime, utcnow
+from backend.db import MONEY, Base, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -28,5 +29,12 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     max_chats: Mapped[int] = mapped_column(default=3)
+    # What an hour of this user's (a technician's) time costs: the job-wise P&L's labour cost.
+    cost_rate_per_hour: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("250.00"), server_default="250.00")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A user made by an admin (or the demo) is vouched for: verified when made. A self sign-up is
+    # made with None and cannot log in until the link mailed to the address is opened.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The last password reset: sessions issued before it are refused (backend/web/session.py).
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from backend.db import UnitOfWork
 from backend.errors import DomainError, ErrorCode, invalid
 from backend.identity.actor import Actor, require_role
 from backend.identity.models import Role, User
-from backend.identity.passwords import hash_password, verify_password
+from backend.identity.passwords import check_new_password, hash_password, verify_password
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ def authenticate(uow: UnitOfWork, *, email: str, password: str, channel: str = "
         user = s.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
         if user is None or not user.active or not verify_password(user.password_hash, password):
             raise DomainError(ErrorCode.UNAUTHENTICATED, "e-mail or password is wrong")
+        if user.email_verified_at is None:  # said only to whoever knows the password
+            raise DomainError(ErrorCode.UNAUTHENTICATED,
+                              "confirm your e-mail address first: open the link we sent to it (no mail? "
+                              "sign up again with the same address and we send a new link)",
+                              reason="email_not_confirmed")
         return _actor(user, channel)
 
 
@@ -58,8 +63,7 @@ def create_user(
         raise invalid(f"unknown role '{role}'", field="role")
     if "@" not in email or len(email) > 254:
         raise invalid("a valid e-mail address is needed", field="email")
-    if len(password) < 8:
-        raise invalid("the password needs at least 8 characters", field="password")
+    check_new_password(password)
     if (role == Role.CUSTOMER) != (customer_id is not None):
         raise invalid("customer users, and only they, belong to a customer", field="customer_id")
     with uow() as s:

@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.catalog.items import installed_item
 from backend.catalog.models import Item, Product
 from backend.coverage.models import Contract
 from backend.coverage.service import start_inquiry
@@ -92,7 +93,7 @@ class TicketView:
 def check_entitlement(uow: UnitOfWork, actor: Actor, *, serial: str, on: date | None = None) -> Entitlement:
     serial = fields.text(serial, "serial", max_len=MAX_SERIAL, what="serial number printed on the product")
     with uow() as s:
-        item = s.scalar(select(Item).where(Item.serial == serial))
+        item = installed_item(s, serial)
         if item is not None and not actor.is_staff and item.customer_id != actor.customer_id:
             item = None  # another customer's serial: answer as if unknown
         return find_cover(s, item, on or date.today(), serial)
@@ -194,7 +195,7 @@ def _create(s, actor, want, problem, customer_id, serial, site_id, preferred_at,
             raise not_found("site", site_id)
     item = None
     if serial:
-        item = s.scalar(select(Item).where(Item.serial == serial.strip()))
+        item = installed_item(s, serial)
         if item is not None and item.customer_id != customer_id:
             item = None
     ent = find_cover(s, item, date.today(), serial) if want in ("service", "order", "repair", "contract") else None

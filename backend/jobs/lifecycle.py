@@ -29,16 +29,30 @@ FINISHED = frozenset({S.CLOSED, S.SETTLED, S.CANCELLED})
 
 
 # The estimate the customer answers (B7): raised when the job resolves with
-# something billable; an agreed charge is billed, a rejected one blocks billing.
+# something billable; an agreed charge is billed, a rejected one blocks billing,
+# and one still waiting for the answer blocks it too, unless an agent or manager
+# records an override with the reason (``overridden``: who and why, in the history).
 ESTIMATE_MOVES = Lifecycle("estimate", {
     E.NONE: {E.PENDING},
-    E.PENDING: {E.ACCEPTED, E.REJECTED},
+    E.PENDING: {E.ACCEPTED, E.REJECTED, E.OVERRIDDEN},
 })
+# The estimate states that let a job be billed: nothing to answer, agreed, or overridden.
+BILLABLE_ESTIMATE = frozenset({E.NONE, E.ACCEPTED, E.OVERRIDDEN})
 
 
 def can_answer_estimate(job: Job) -> bool:
     """Whether the customer (or staff for them) may accept or reject the estimate."""
     return ESTIMATE_MOVES.can(job.estimate_state, E.ACCEPTED)
+
+
+def can_override_estimate(job: Job) -> bool:
+    """Whether staff may record an override of an estimate still waiting for the customer."""
+    return ESTIMATE_MOVES.can(job.estimate_state, E.OVERRIDDEN)
+
+
+def can_bill(job: Job) -> bool:
+    """Whether the job may be billed now: resolved, and its estimate answered (or overridden)."""
+    return JOB_MOVES.can(job.state, S.BILLED) and job.estimate_state in BILLABLE_ESTIMATE
 
 
 # B3: a technician's advance, sanctioned (cash goes out) or refused.

@@ -31,6 +31,7 @@ class EstimateState(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+    OVERRIDDEN = "overridden"  # no answer from the customer; staff recorded why the job may be billed
 
 
 class Job(Base):

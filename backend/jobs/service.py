@@ -20,7 +20,9 @@ from backend.history.moves import move, record
 from backend.identity.actor import STAFF, Actor, require_role, require_technician_of
 from backend.identity.models import Role, User
 from backend.jobs import media
-from backend.jobs.lifecycle import ACTIVE, BOOKED, ESTIMATE_MOVES, JOB_MOVES, can_answer_estimate
+from backend.jobs.lifecycle import (
+    ACTIVE, BOOKED, ESTIMATE_MOVES, JOB_MOVES, can_answer_estimate, can_override_estimate,
+)
 from backend.jobs.models import EstimateState, Feedback, Job, JobPart, JobState
 from backend.jobs.views import JobView, job_view, load_job
 from backend.notifications.outbox import notify
@@ -369,6 +371,24 @@ def give_feedback(uow: UnitOfWork, actor: Actor, *, job_ref: str, rating: int, c
         return job_view(s, job)
 
 
+def override_estimate_answer(uow: UnitOfWork, actor: Actor, *, job_ref: str, reason: str) -> JobView:
+    """The customer's answer to the estimate is not coming through the portal
+    or the chat (agreed on the phone or at the counter): an agent or manager
+    records why the job may be billed anyway. The history row keeps who and
+    the reason; the customer can no longer answer it."""
+    require_role(actor, Role.AGENT, Role.MANAGER)
+    reason = fields.text(reason, "reason", max_len=500, multiline=True, what="reason for billing without an answer")
+    with uow() as s:
+        job = load_job(s, actor, job_ref, lock=True)
+        if not can_override_estimate(job):
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION,
+                              f"there is no estimate waiting for the customer's answer on {job.number}",
+                              current=job.estimate_state)
+        move(s, ESTIMATE_MOVES, job, EstimateState.OVERRIDDEN, actor, entity_type="estimate",
+             request_id=job.request_id, attr="estimate_state", note=reason)
+        return job_view(s, job)
+
+
 # --- B9 billable? invoice, else close ------------------------------------------
 
 def bill_job(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
@@ -381,6 +401,12 @@ def bill_job(uow: UnitOfWork, actor: Actor, *, job_ref: str) -> JobView:
         if job.estimate_state == EstimateState.REJECTED:
             raise DomainError(ErrorCode.CONFLICT, "the customer rejected the estimate; agree a new one or close the job",
                               estimate=str(job.estimate_amount))
+        if job.estimate_state == EstimateState.PENDING:
+            raise DomainError(ErrorCode.ILLEGAL_TRANSITION,
+                              f"the estimate on {job.number} ({job.estimate_amount}) is still waiting for the "
+                              "customer's answer; ask the customer to accept it, or record an override with the "
+                              "reason (for example, agreed on the phone) before billing",
+                              current=job.estimate_state, reason="estimate_pending")
         lines = billable_lines(s, job)
         if not lines:
             _move(s, job, JobState.CLOSED, actor, note="nothing billable: covered")
@@ -430,7 +456,7 @@ def stock_of(uow: UnitOfWork, *, sku: str) -> Decimal:
 __all__ = [
     "get_job", "list_jobs", "list_technician_jobs", "open_job", "schedule_job", "schedule", "reschedule_job",
     "confirm_job", "release_job", "cancel", "report_arrival", "add_parts_used", "resolve", "accept_estimate",
-    "reject_estimate", "give_feedback", "bill_job", "close_job", "settle_job", "billable_lines", "stock_of",
+    "reject_estimate", "override_estimate_answer", "give_feedback", "bill_job", "close_job", "settle_job", "billable_lines", "stock_of",
     # B3 and B8, re-exported so that callers find every job use case here:
     "request_advance", "sanction_advance", "reject_advance", "store_attachment", "submit_expense_claim",
     "decide_expense_line", "get_expense_claim", "list_expense_claims",

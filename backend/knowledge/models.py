@@ -117,3 +117,51 @@ class ArticleFeedback(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(128), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProposalState(StrEnum):
+    PROPOSED = "proposed"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+# An agent's proposal waits for the curator: published (its text becomes the
+# article's new version, or a new article) or rejected with a note; the
+# author may withdraw it while it waits. Every end is final.
+PROPOSAL_MOVES = Lifecycle(
+    "article proposal",
+    {
+        ProposalState.PROPOSED: {ProposalState.PUBLISHED, ProposalState.REJECTED, ProposalState.WITHDRAWN},
+    },
+)
+
+
+class ArticleProposal(Base):
+    """A new article, or a new text of an existing one, proposed by an agent.
+    It lives here until the curator decides: nothing of it is in ``kb_articles``
+    (so neither the search index nor the public page sees it) before it is published."""
+
+    __tablename__ = "kb_proposals"
+    __table_args__ = (
+        CheckConstraint("state IN ('proposed', 'published', 'rejected', 'withdrawn')", name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("kb_articles.id"), index=True)  # None: a new article
+    base_version: Mapped[int | None]  # the article's version the proposal was written against
+    slug: Mapped[str | None] = mapped_column(String(120))  # a new article's slug
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    note: Mapped[str | None] = mapped_column(String(300))  # the author's word to the curator
+    source: Mapped[str | None] = mapped_column(String(40), index=True)  # e.g. the ticket TK-… it came from
+    state: Mapped[str] = mapped_column(String(16), default=ProposalState.PROPOSED, index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(String(500))
+    published_article_id: Mapped[int | None] = mapped_column(ForeignKey("kb_articles.id"))
+    published_version: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

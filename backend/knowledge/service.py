@@ -146,17 +146,19 @@ def _record_move(s: Session, article: Article, old: ArticleStatus | None, actor:
     ))
 
 
-def _add_version(s: Session, article: Article, actor: Actor, at: datetime, note: str | None) -> None:
+def _add_version(s: Session, article: Article, actor: Actor, at: datetime, note: str | None,
+                 author_id: int | None = None) -> None:
     s.add(ArticleVersion(
         article_id=article.id, version=article.current_version, title=article.title,
         body=article.body, tags=list(article.tags or ()), language=article.language,
-        content_hash=article.content_hash, author_id=actor.user_id,
+        content_hash=article.content_hash, author_id=author_id or actor.user_id,
         note=(note or None) and note[:300], created_at=at,
     ))
 
 
 def insert_article(s: Session, content: ArticleInput, actor: Actor, *, publish: bool, at: datetime,
-            note: str | None) -> Article:
+            note: str | None, author_id: int | None = None) -> Article:
+    """``author_id``: who wrote the text, when not the actor (an agent's proposal the curator publishes)."""
     article = Article(
         slug=content.slug, title=content.title, body=content.body, tags=list(content.tags),
         language=content.language, status=ArticleStatus.DRAFT, current_version=1,
@@ -165,7 +167,7 @@ def insert_article(s: Session, content: ArticleInput, actor: Actor, *, publish: 
     )
     s.add(article)
     s.flush()
-    _add_version(s, article, actor, at, note or "created")
+    _add_version(s, article, actor, at, note or "created", author_id)
     _record_move(s, article, None, actor, at)
     if publish:
         old = article.transition_to(ArticleStatus.PUBLISHED, at=at)
@@ -174,7 +176,7 @@ def insert_article(s: Session, content: ArticleInput, actor: Actor, *, publish: 
 
 
 def revise_article(s: Session, article: Article, content: ArticleInput, actor: Actor, *, at: datetime,
-            note: str | None) -> bool:
+            note: str | None, author_id: int | None = None) -> bool:
     """Apply new content as a new version; False when nothing changed."""
     if content.content_hash == article.content_hash:
         return False
@@ -186,7 +188,7 @@ def revise_article(s: Session, article: Article, content: ArticleInput, actor: A
     article.content_hash = content.content_hash
     article.current_version += 1
     article.updated_at = at
-    _add_version(s, article, actor, at, note)
+    _add_version(s, article, actor, at, note, author_id)
     return True
 
 

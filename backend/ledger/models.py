@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import MONEY, Base, UTCDateTime, utcnow
@@ -106,3 +106,19 @@ class InvoiceBalance(Base):
     due_on: Mapped[date] = mapped_column(Date)
     balance: Mapped[Decimal] = mapped_column(MONEY)
     last_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class InvoiceDuePart(Base):
+    """When an invoice's money falls due, when it is not due whole on its due
+    date: a contract invoice split into instalments has one row per
+    instalment (written by billing in the same transaction as the split).
+    Only the dates and shares are kept; what is still owed comes from the
+    ledger (``InvoiceBalance``), paying the oldest part first
+    (``backend.ledger.dues``)."""
+
+    __tablename__ = "invoice_due_parts"
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(MONEY)

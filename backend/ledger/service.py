@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Date, and_, func, literal, select
+from sqlalchemy import Date, Integer, and_, func, literal, select
 
 from backend.db import CENT, UnitOfWork, money
 from backend.errors import invalid
 from backend.identity.actor import STAFF, Actor, require_customer_access, require_role
 from backend.identity.models import Role
+from backend.ledger import dues
 from backend.ledger.chart import PARTY_ACCOUNT, RECEIVABLE
-from backend.ledger.models import Account, InvoiceBalance, LedgerEntry, Voucher
+from backend.ledger.models import Account, InvoiceBalance, InvoiceDuePart, LedgerEntry, Voucher
 
 ZERO = Decimal("0.00")
 BUCKETS = (("current", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
@@ -105,7 +106,10 @@ def outstanding(
     uow: UnitOfWork, actor: Actor, *, party_type: str = "customer", as_of: date | None = None,
     party_id: int | None = None,
 ) -> list[Ageing]:
-    """What each customer owes, split into ageing buckets by invoice due date.
+    """What each customer owes, split into ageing buckets by invoice due date;
+    an invoice paid in instalments (``backend.ledger.dues``) by the due date
+    of each instalment still owed, receipts paying the oldest first, so only
+    the instalments due by ``as_of`` are overdue.
 
     Each receivable entry names its invoice (``LedgerEntry.invoice_id``: the
     sales voucher raises it, a receipt settles it). For one customer, their
@@ -134,40 +138,55 @@ def outstanding(
                 .group_by(LedgerEntry.invoice_id)
             ).subquery()
             rows = s.connection().execute(
-                select(literal(party_id), per_invoice.c.due, InvoiceBalance.due_on)
+                select(literal(party_id), per_invoice.c.due, InvoiceBalance.due_on, per_invoice.c.invoice_id)
                 .join(InvoiceBalance, InvoiceBalance.invoice_id == per_invoice.c.invoice_id, isouter=True)
             ).all()
+            plans = dues.schedules(s, [r[3] for r in rows])
         else:
             bal = InvoiceBalance
             conn = s.connection()  # plain rows: tens of thousands at 1M jobs
             settled_by_then = conn.execute(  # nothing after as_of: the balance is what was owed then
-                select(bal.customer_id, bal.balance, bal.due_on).where(bal.balance != 0, bal.last_on <= as_of)
+                select(bal.customer_id, bal.balance, bal.due_on, bal.invoice_id)
+                .where(bal.balance != 0, bal.last_on <= as_of)
             ).all()
             moved_since = conn.execute(  # entries after as_of: sum those up to it
-                select(bal.customer_id, signed, bal.due_on)
+                select(bal.customer_id, signed, bal.due_on, bal.invoice_id)
                 .join(LedgerEntry, and_(LedgerEntry.invoice_id == bal.invoice_id, LedgerEntry.on <= as_of))
                 .where(bal.last_on > as_of)
                 .group_by(bal.invoice_id, bal.customer_id, bal.due_on)
             ).all()
             untied = conn.execute(
-                select(LedgerEntry.party_id, signed, literal(None, Date))
+                select(LedgerEntry.party_id, signed, literal(None, Date), literal(None, Integer))
                 .where(LedgerEntry.invoice_id.is_(None), LedgerEntry.party_type == "customer",
                        LedgerEntry.account_id == receivable, LedgerEntry.on <= as_of)
                 .group_by(LedgerEntry.party_id)
             ).all()
             rows = settled_by_then + moved_since + untied
+            plans = _plans_owing(s, as_of)
     result: dict[int, list[Decimal]] = {}
-    for pid, owed, due_on in rows:
+    for pid, owed, due_on, invoice_id in rows:
         owed = owed.quantize(CENT, ROUND_HALF_UP)  # each row once (money()'s rounding): sums stay in cents
         if not owed:
             continue
-        days = (as_of - due_on).days if due_on else 0
         b = result.get(pid)
         if b is None:
             b = result[pid] = [ZERO] * len(BUCKETS)
-        b[_bucket(days)] += owed
+        # in instalments: each part still owed ages from its own due date (oldest paid first)
+        for part_due, part in dues.owed_parts(owed, due_on, plans.get(invoice_id)):
+            b[_bucket((as_of - part_due).days if part_due else 0)] += part
     names = [name for name, _, _ in BUCKETS]
     return [Ageing("customer", pid, sum(b, ZERO), dict(zip(names, b))) for pid, b in sorted(result.items())]
+
+
+def _plans_owing(s, as_of: date) -> dict[int, list[dues.Part]]:
+    """The due schedules of the invoices that owed something on ``as_of`` (few:
+    contract invoices in instalments), in one pass over the schedules."""
+    bal = InvoiceBalance
+    ids = s.connection().execute(
+        select(InvoiceDuePart.invoice_id).distinct().join(bal, bal.invoice_id == InvoiceDuePart.invoice_id)
+        .where((bal.balance != 0) | (bal.last_on > as_of))
+    ).scalars().all()
+    return dues.schedules(s, ids)
 
 
 def _bucket(days: int) -> int:

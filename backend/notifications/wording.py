@@ -63,6 +63,16 @@ EN: dict[str, tuple[str, str]] = {
     "repair_assigned": ("New repair", "{repair} is assigned to you."),
     "repair_confirmed": ("Repair approved", "The customer approved the estimate of {repair}."),
     "overdue_alert": ("Past its due time", "{reference} is past its due time ({state})."),
+    "verify_email": ("Confirm your e-mail address", "Open the link in this e-mail to confirm {email} and finish "
+                     "creating your account; it works once, within 48 hours. If you did not sign up, ignore "
+                     "this message."),
+    "password_reset": ("Reset your password", "Open the link in this e-mail to choose a new password for {email}; "
+                       "it works once, within an hour. If you did not ask for it, ignore this message: your "
+                       "password stays as it is."),
+    "kb_proposal_published": ("Your article was published", "The curator published your proposal "
+                              "\"{title}\". {note}"),
+    "kb_proposal_rejected": ("Your article proposal was declined", "The curator declined your proposal "
+                             "\"{title}\": {note}"),
 }
 # Hindi, plain and polite (आप); the same {names} as EN.
 HI: dict[str, tuple[str, str]] = {
@@ -117,6 +127,16 @@ HI: dict[str, tuple[str, str]] = {
     "repair_assigned": ("नई मरम्मत", "{repair} आपको सौंपी गई है।"),
     "repair_confirmed": ("मरम्मत स्वीकृत", "ग्राहक ने {repair} का अनुमान स्वीकार कर लिया है।"),
     "overdue_alert": ("समय सीमा बीत गई", "{reference} अपनी समय सीमा पार कर चुका है ({state})।"),
+    "verify_email": ("अपना ई-मेल पता पुष्टि करें", "{email} की पुष्टि करने और अपना खाता बनाना पूरा करने के लिए इस "
+                     "ई-मेल का लिंक खोलें; यह 48 घंटों में एक बार काम करता है। यदि आपने साइन अप नहीं किया, तो इस "
+                     "संदेश को अनदेखा करें।"),
+    "password_reset": ("अपना पासवर्ड बदलें", "{email} के लिए नया पासवर्ड चुनने के लिए इस ई-मेल का लिंक खोलें; यह "
+                       "एक घंटे में एक बार काम करता है। यदि आपने यह नहीं माँगा, तो इसे अनदेखा करें: आपका पासवर्ड "
+                       "वही रहेगा।"),
+    "kb_proposal_published": ("आपका लेख प्रकाशित हुआ", "क्यूरेटर ने आपका प्रस्ताव \"{title}\" प्रकाशित कर दिया। "
+                              "{note}"),
+    "kb_proposal_rejected": ("आपका लेख प्रस्ताव अस्वीकार हुआ", "क्यूरेटर ने आपका प्रस्ताव \"{title}\" अस्वीकार "
+                             "कर दिया: {note}"),
 }
 
 

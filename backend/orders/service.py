@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from backend import idempotency
 from backend.billing.invoicing import LineInput, issue_invoice
 from backend.billing.models import Invoice, InvoiceState
-from backend.catalog.models import Item, ServiceCharge
+from backend.catalog.items import installed_item
+from backend.catalog.models import ServiceCharge
 from backend.customers.models import Customer
 from backend.db import UnitOfWork
 from backend.errors import DomainError, ErrorCode, invalid, not_found
@@ -129,7 +130,7 @@ def create_service_order(
             raise not_found("customer", customer_id)
         item = None
         if serial:
-            item = s.scalar(select(Item).where(Item.serial == serial, Item.customer_id == customer_id))
+            item = installed_item(s, serial, customer_id=customer_id)
             if item is None:
                 raise not_found("item", serial)
         o = new_order(s, actor, customer_id=customer_id, description=description, codes=codes,

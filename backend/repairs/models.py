@@ -41,6 +41,9 @@ class RepairOrder(Base):
     covers_labour: Mapped[bool] = mapped_column(default=False)
     covers_parts: Mapped[bool] = mapped_column(default=False)
     check_notes: Mapped[str | None] = mapped_column(Text)
+    # What was handed over with the item at the counter, and its condition (E1; printed on the receipt).
+    accessories: Mapped[str | None] = mapped_column(Text)
+    condition_notes: Mapped[str | None] = mapped_column(Text)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     repaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -92,3 +95,17 @@ class RepairPart(Base):
     qty: Mapped[Decimal] = mapped_column(QTY)
     unit_cost: Mapped[Decimal] = mapped_column(MONEY)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RepairFeedback(Base):
+    """The customer's rating (1-5) and comment on a repair handed back (E8), once."""
+
+    __tablename__ = "repair_feedback"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repair_id: Mapped[int] = mapped_column(ForeignKey("repair_orders.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

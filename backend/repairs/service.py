@@ -11,9 +11,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import idempotency
+from backend import fields, idempotency
 from backend.billing.invoicing import LineInput, issue_invoice, supply_for, totals
 from backend.billing.models import Invoice, InvoiceState
+from backend.catalog.items import installed_item
 from backend.catalog.models import Item, Part, ServiceCharge
 from backend.customers.models import Customer
 from backend.db import UnitOfWork, utcnow
@@ -118,12 +119,13 @@ def _tell(s: Session, r: RepairOrder, event: str, **payload) -> None:
 
 
 def new_repair(s: Session, actor: Actor, *, customer_id: int, item_description: str, fault: str,
-               item: Item | None = None, request_id: int | None = None) -> RepairOrder:
+               item: Item | None = None, request_id: int | None = None, accessories: str | None = None,
+               condition_notes: str | None = None) -> RepairOrder:
     """E1 inside the caller's transaction; the entitlement check sets the cover."""
     ent = find_cover(s, item, date.today())
     r = RepairOrder(customer_id=customer_id, item_id=item.id if item else None, request_id=request_id,
                     item_description=item_description[:200], fault=fault, covers_labour=ent.covers_labour,
-                    covers_parts=ent.covers_parts)
+                    covers_parts=ent.covers_parts, accessories=accessories, condition_notes=condition_notes)
     s.add(r)
     assign_number(s, r, "RO")
     record(s, entity_type="repair", entity_id=r.id, request_id=request_id, to_state=S.RECEIVED, actor=actor,
@@ -134,22 +136,30 @@ def new_repair(s: Session, actor: Actor, *, customer_id: int, item_description: 
 
 
 def receive_repair(uow: UnitOfWork, actor: Actor, *, customer_id: int, item_description: str, fault: str,
-                   serial: str | None = None, idempotency_key: str | None = None) -> RepairView:
-    """E1: a walk-in customer hands an item over at the counter; a retry with
+                   serial: str | None = None, idempotency_key: str | None = None, accessories: str | None = None,
+                   condition_notes: str | None = None) -> RepairView:
+    """E1: a walk-in customer hands an item over at the counter (with any
+    accessories and its condition, as the receipt prints them); a retry with
     the same idempotency key answers with the first repair order."""
     require_role(actor, *STAFF)
     item_description, fault = (item_description or "").strip(), (fault or "").strip()
     if not item_description or not fault or len(fault) > 4000:
         raise invalid("say what the item is and what is wrong with it", field="fault")
+    accessories = fields.text(accessories, "accessories", max_len=1000, required=False, multiline=True,
+                              what="list of accessories handed over")
+    condition_notes = fields.text(condition_notes, "condition_notes", max_len=2000, required=False, multiline=True,
+                                  what="condition notes")
+    handed_over = {k: v for k, v in (("accessories", accessories), ("condition", condition_notes)) if v}
     with uow() as s:
         once = idempotency.claim(s, actor, "repairs.receive_repair", idempotency_key, customer=customer_id,
-                                 item=item_description, fault=fault, serial=serial or None)
+                                 item=item_description, fault=fault, serial=serial or None, **handed_over)
         if once.replay is not None:
             return replace(repair_view(s, load_repair(s, actor, once.replay)), created=False)
         if s.get(Customer, customer_id) is None:
             raise not_found("customer", customer_id)
-        item = s.scalar(select(Item).where(Item.serial == serial, Item.customer_id == customer_id)) if serial else None
-        r = new_repair(s, actor, customer_id=customer_id, item_description=item_description, fault=fault, item=item)
+        item = installed_item(s, serial, customer_id=customer_id) if serial else None
+        r = new_repair(s, actor, customer_id=customer_id, item_description=item_description, fault=fault, item=item,
+                       accessories=accessories, condition_notes=condition_notes)
         once.done(r.number)
         return repair_view(s, r)
 

@@ -1,5 +1,6 @@
-"""The appointment calendar, the jobs calendar (per day and technician) and
-the repair calendar."""
+"""The appointment calendar, the jobs calendar (per day and technician),
+the repair calendar and the request calendar (requests received and wanted,
+walk-in repairs received, per day)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from backend.customers.models import Customer
 from backend.db import UnitOfWork
 from backend.identity.actor import Actor
 from backend.identity.models import User
+from backend.intake.models import ServiceRequest
 from backend.jobs.models import Job, JobState
 from backend.repairs.models import RepairOrder
 from backend.reports.common import (
@@ -168,3 +170,55 @@ def repair_calendar(uow: UnitOfWork, actor: Actor, *, start: date | None = None,
         ).all()
     return [RepairEvent(as_date(d), ev, num, st, cid, cname, tid, tname, item)
             for d, ev, num, st, cid, cname, tid, tname, item in rows]
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    day: date
+    event: str  # received | wanted (the caller's preferred time) | repair_received
+    reference: str | None
+    kind: str  # what the request became (job, ticket, order, contract, repair); "repair" for a walk-in repair
+    channel: str | None
+    at: datetime | None
+    customer_id: int
+    customer: str
+    about: str
+
+
+def request_calendar(uow: UnitOfWork, actor: Actor, *, start: date | None = None, end: date | None = None,
+                     customer_id: int | None = None, limit: int | None = None,
+                     **unknown: Any) -> list[RequestEvent]:
+    """The request calendar (card E1, "Check Request Calendar"): per day, the
+    service requests received, the ones the caller wants done that day (their
+    preferred time) and the repairs received at the counter."""
+    p = calendar_span(begin(actor, OPERATIONS, start, end, unknown))
+    customer_id = an_id(customer_id, "customer_id")
+    limit = row_limit(limit)
+    with uow() as s:
+        sql = Sql(s)
+        sql.tune(s)
+        parts = []
+        for event, col in (("received", ServiceRequest.created_at), ("wanted", ServiceRequest.preferred_at)):
+            q = (select(sql.day(col).label("day"), literal(event).label("event"), ServiceRequest.number.label("ref"),
+                        ServiceRequest.kind.label("kind"), ServiceRequest.channel.label("channel"), col.label("at"),
+                        ServiceRequest.customer_id.label("cust"), ServiceRequest.problem.label("about"))
+                 .where(range_filter(col, p)))
+            if customer_id is not None:
+                q = q.where(ServiceRequest.customer_id == customer_id)
+            parts.append(q)
+        repairs = (select(sql.day(RepairOrder.received_at).label("day"), literal("repair_received").label("event"),
+                          RepairOrder.number.label("ref"), literal("repair").label("kind"), null().label("channel"),
+                          RepairOrder.received_at.label("at"), RepairOrder.customer_id.label("cust"),
+                          RepairOrder.item_description.label("about"))
+                   .where(range_filter(RepairOrder.received_at, p), RepairOrder.request_id.is_(None)))
+        if customer_id is not None:
+            repairs = repairs.where(RepairOrder.customer_id == customer_id)
+        u = union_all(*parts, repairs).subquery()
+        rows = s.execute(
+            select(u.c.day, u.c.event, u.c.ref, u.c.kind, u.c.channel, u.c.at, u.c.cust, Customer.name, u.c.about)
+            .join(Customer, Customer.id == u.c.cust)
+            .order_by(u.c.day, u.c.at, u.c.ref)
+            .limit(limit)
+        ).all()
+    return [RequestEvent(as_date(d), ev, ref, kind, ch, as_utc(at), cid, cname, (about or "")[:160])
+            for d, ev, ref, kind, ch, at, cid, cname, about in rows]

@@ -23,8 +23,10 @@ The definitions, in one place
   progress whose appointment ended before now; *late arrival*: an arrival
   later than the grace; *resolved after slot*: resolved after
   ``scheduled_end``.
-- **Labour cost** (P&L): hours on site (``resolved_at - arrived_at``) times
-  ``LABOUR_COST_PER_HOUR``, unless the caller gives another rate.
+- **Labour cost** (P&L): hours on site (``resolved_at - arrived_at``; for a
+  repair, the hours of the labour lines it was invoiced on) times the
+  technician's own ``users.cost_rate_per_hour`` (``LABOUR_COST_PER_HOUR``
+  for none), unless the caller gives one rate for everyone.
 - **Revenue of a job** (P&L, scoreboard): the net (pre-tax) subtotal of the
   invoices raised on the job, plus its service order's invoice (process D),
   plus, for a planned contract visit, the contract's value shared equally

@@ -19,7 +19,8 @@ from backend.identity.models import User
 from backend.intake.models import Ticket
 from backend.jobs.lifecycle import ACTIVE, JOB_MOVES
 from backend.jobs.models import Job, JobState
-from backend.ledger.models import InvoiceBalance
+from backend.ledger import dues
+from backend.ledger.models import InvoiceBalance, InvoiceDuePart
 from backend.orders.models import ServiceOrder
 from backend.repairs.models import RepairOrder
 from backend.reports.common import (
@@ -137,21 +138,39 @@ def _sla(s, sql: Sql, p) -> SlaBreaches:
 
 
 def _collections(s, p) -> CollectionsDue:
+    """Money due by the end of the range on open invoices (net of credit notes
+    and receipts); an invoice in instalments counts only the instalments due
+    by then, oldest paid first (``backend.ledger.dues``, as collections and
+    ageing do), and is "due in the range" by its oldest instalment still owed."""
     outstanding = (select(InvoiceBalance.balance).where(InvoiceBalance.invoice_id == Invoice.id)  # net of credit notes
                    .correlate(Invoice).scalar_subquery())
+    in_parts = select(InvoiceDuePart.invoice_id).where(InvoiceDuePart.invoice_id == Invoice.id).exists()
     overdue_n, overdue_amt, due_n, due_amt = s.execute(
         select(func.count(),
                func.sum(outstanding),
                func.coalesce(func.sum(case((Invoice.due_on >= p.start, 1), else_=0)), 0),
                func.sum(case((Invoice.due_on >= p.start, outstanding), else_=0)))
-        .where(Invoice.state == InvoiceState.OPEN, Invoice.due_on <= p.end)
+        .where(Invoice.state == InvoiceState.OPEN, Invoice.due_on <= p.end, ~in_parts)
     ).one()
+    overdue_n, overdue_amt, due_n, due_amt = int(overdue_n), dec(overdue_amt), int(due_n), dec(due_amt)
+    scheduled = s.execute(
+        select(Invoice.id, Invoice.due_on, InvoiceBalance.balance)
+        .join(InvoiceBalance, InvoiceBalance.invoice_id == Invoice.id)
+        .where(Invoice.state == InvoiceState.OPEN, Invoice.due_on <= p.end, in_parts)
+    ).all()
+    plans = dues.schedules(s, [i for i, _, _ in scheduled])
+    for invoice_id, due_on, balance in scheduled:
+        due, oldest = dues.due_by(dues.owed_parts(dec(balance), due_on, plans.get(invoice_id)), p.end)
+        if due > 0:
+            overdue_n, overdue_amt = overdue_n + 1, overdue_amt + due
+            if oldest >= p.start:
+                due_n, due_amt = due_n + 1, due_amt + due
     inst_n, inst_amt = s.execute(
         select(func.count(), func.sum(Instalment.amount))
         .join(Invoice, Invoice.id == Instalment.invoice_id)
         .where(Instalment.due_on >= p.start, Instalment.due_on <= p.end, Invoice.state == InvoiceState.OPEN)
     ).one()
-    return CollectionsDue(int(overdue_n), dec(overdue_amt), int(due_n), dec(due_amt), int(inst_n), dec(inst_amt))
+    return CollectionsDue(overdue_n, overdue_amt, due_n, due_amt, int(inst_n), dec(inst_amt))
 
 
 # --- kanban ------------------------------------------------------------------------------------------

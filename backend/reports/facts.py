@@ -95,7 +95,7 @@ def compute(sql: Sql, ids: list[int] | None = None):
                 .group_by(ExpenseClaim.job_id).subquery())
     pv = aliased(PlannedVisit)
     visits = (select(PlannedVisit.contract_id, func.count().label("n"))
-              .where(PlannedVisit.state != VisitState.CARRIED_OVER,
+              .where(PlannedVisit.state.notin_((VisitState.CARRIED_OVER, VisitState.REMOVED, VisitState.DRAFT)),
                      PlannedVisit.contract_id.in_(select(pv.contract_id).where(pv.job_id.in_(in_done))))
               .group_by(PlannedVisit.contract_id).subquery())
     share = (select(PlannedVisit.job_id, func.sum(cast(Contract.value, Numeric(18, 6)) / visits.c.n).label("v"))

@@ -26,10 +26,10 @@ from backend.reports.common import CUSTOMER_OR_OPERATIONS, as_utc, begin, range_
 # Which process an entity belongs to, and the table holding its reference.
 PROCESS = {"request": "A", "ticket": "A", "job": "B", "estimate": "B", "expense_claim": "B", "invoice": "B",
            "contract": "C", "offer": "C", "contract_offer": "C", "planned_visit": "C", "order": "D",
-           "service_order": "D", "repair": "E", "repair_order": "E", "repair_estimate": "E"}
+           "service_order": "D", "repair": "E", "repair_order": "E", "repair_estimate": "E", "repair_feedback": "E"}
 NUMBERED = {"request": ServiceRequest, "ticket": Ticket, "job": Job, "estimate": Job, "expense_claim": ExpenseClaim,
             "invoice": Invoice, "contract": Contract, "order": ServiceOrder, "service_order": ServiceOrder,
-            "repair": RepairOrder, "repair_order": RepairOrder}
+            "repair": RepairOrder, "repair_order": RepairOrder, "repair_feedback": RepairOrder}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ random session id ``sid``. It is signed with the settings' secret
 over HTTPS. A visitor who has not logged in still gets a session (anonymous),
 so that the login form carries a CSRF token too. Logging in issues a fresh
 ``sid`` (no session fixation); logging out adds the ``sid`` to a revocation
-list kept by the process until the cookie would have expired anyway.
+list kept by the process until the cookie would have expired anyway. A
+password reset ends every session of that user made before it the same way
+(``revoke_user``: the cookie carries when it was issued).
 
 The CSRF token of a form is ``HMAC(secret, sid)``: a page from another site
 cannot read it, and it changes with every session.
@@ -47,13 +49,14 @@ class SessionCodec:
         self._secret = secret.encode()
         self._serializer = URLSafeTimedSerializer(secret, salt="fieldserv-portal-session")
         self._revoked: dict[str, float] = {}
+        self._users_reset: dict[int, int] = {}  # user id → sessions issued before this (ms) are void
 
     def new(self, actor: Actor | None = None) -> Session:
         return Session(secrets.token_urlsafe(18), actor, dirty=True)
 
     def dumps(self, session: Session) -> str:
         a = session.actor
-        data = {"sid": session.sid}
+        data = {"sid": session.sid, "at": int(session.issued * 1000)}  # issued, in ms
         if a is not None:
             data.update(uid=a.user_id, role=str(a.role), cid=a.customer_id, name=a.name)
         return self._serializer.dumps(data)
@@ -68,18 +71,28 @@ class SessionCodec:
         sid = data.get("sid")
         if not isinstance(sid, str) or sid in self._revoked:
             return None
+        issued = data.get("at") if isinstance(data.get("at"), int) else 0
+        reset = self._users_reset.get(data.get("uid")) if data.get("uid") is not None else None
+        if reset is not None and issued < reset:
+            return None
         actor = None
         if data.get("role"):
             try:
                 actor = Actor(Role(data["role"]), data.get("uid"), data.get("cid"), data.get("name", ""), "portal")
             except ValueError:
                 return None
-        return Session(sid, actor)
+        return Session(sid, actor, issued=issued / 1000)
 
     def revoke(self, session: Session) -> None:
         now = time.time()
         self._revoked = {k: v for k, v in self._revoked.items() if v > now}
         self._revoked[session.sid] = now + MAX_AGE
+
+    def revoke_user(self, user_id: int) -> None:
+        """End every session of this user issued until now (after a password reset)."""
+        now = time.time()
+        self._users_reset = {k: v for k, v in self._users_reset.items() if v / 1000 + MAX_AGE > now}
+        self._users_reset[user_id] = int(now * 1000)  # in ms, as the cookie keeps it
 
     def csrf_token(self, session: Session) -> str:
         return hmac.new(self._secret, b"csrf:" + session.sid.encode(), hashlib.sha256).hexdigest()

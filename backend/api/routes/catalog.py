@@ -9,9 +9,9 @@ from typing import Any
 
 from backend.api.responses import returns
 from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, STAFF
-from backend.api.routing import Call, RouteTable
-from backend.api.schema import MAX_QTY, Bool, Enum, Int, Num, Obj, Str
-from backend.catalog import admin
+from backend.api.routing import RETRY, Call, RouteTable
+from backend.api.schema import MAX_QTY, Bool, Date, Enum, Int, Num, Obj, Str
+from backend.catalog import admin, items
 from backend.catalog import service as catalog
 from backend.history import service as history
 
@@ -33,6 +33,39 @@ async def list_parts(call: Call) -> Any:
             query={"customer_id": Int(nullable=True)}, response=returns(catalog.list_items), roles=CUSTOMER_AND_STAFF)
 async def list_items(call: Call) -> Any:
     return await call(catalog.list_items, customer_id=call.query["customer_id"])
+
+
+SERIAL = {"serial": Str(max_len=items.MAX_SERIAL, description="The serial number printed on the product")}
+ITEM_REFUSALS = ("Refused with 422 invalid_input naming details.field with details.reason (unknown_product, "
+                 "not_this_customers_site, future_date, installed_before_purchase, bad_serial), or 409 duplicate when "
+                 "the serial is already installed (details.existing: its owner's code, for staff).")
+
+
+@routes.post("/api/items", "Register an installed item with its serial (a customer: their own; staff: anyone's)",
+             status=201, roles=CUSTOMER_AND_STAFF, idempotent=True, response=returns(items.register_item),
+             body=Obj(customer_id=Int(nullable=True, description="Whose item; a customer: themself (default)"),
+                      product_sku=Str(max_len=40), serial=SERIAL["serial"], site_id=Int(nullable=True),
+                      installed_on=Date(nullable=True), purchased_on=Date(nullable=True)),
+             description="The manufacturer's warranty runs the product's warranty months from the purchase date "
+                         "(else the installation date) and covers the item at once. " + ITEM_REFUSALS + " " + RETRY)
+async def register_item(call: Call) -> Any:
+    return await call(items.register_item, **call.body)
+
+
+@routes.route("PATCH", "/api/items/{serial}", "Move an item to another site, or correct its dates (owner, staff)",
+              params=SERIAL, roles=CUSTOMER_AND_STAFF, response=returns(items.update_item),
+              body=Obj(site_id=Int(nullable=True), installed_on=Date(nullable=True), purchased_on=Date(nullable=True)),
+              description="Only the fields given change; the warranty follows the dates. " + ITEM_REFUSALS)
+async def update_item(call: Call) -> Any:
+    return await call(items.update_item, serial=call.path["serial"], **call.body)
+
+
+@routes.post("/api/items/{serial}/deactivate", "Take an item out of the installed base with the reason (owner, "
+             "staff)", params=SERIAL, roles=CUSTOMER_AND_STAFF, body=Obj(reason=Str(max_len=200)),
+             response=returns(items.deactivate_item),
+             description="It no longer counts for cover; its serial may be registered again. Twice: 409 already_done.")
+async def deactivate_item(call: Call) -> Any:
+    return await call(items.deactivate_item, serial=call.path["serial"], **call.body)
 
 
 @routes.get("/api/service-charges", "Labour price list (visit charge, bench fee…)",

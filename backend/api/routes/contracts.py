@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from backend.api.responses import returns
-from backend.api.routes.common import CUSTOMER_AND_STAFF, STAFF
+from backend.api.routes.common import CUSTOMER_AND_STAFF, STAFF, ident
 from backend.api.routing import Call, RouteTable
 from backend.api.schema import Arr, Date, Enum, Int, Money, Obj, Ref, Str
+from backend.coverage import plan
 from backend.coverage import service as contracts
 from backend.coverage.models import ContractState
 from backend.processes import contract_visits
@@ -85,3 +86,38 @@ async def send_renewal_reminders(call: Call) -> Any:
              response=returns(contract_visits.schedule_due_visits), roles=STAFF)
 async def schedule_due_visits(call: Call) -> Any:
     return await call(contract_visits.schedule_due_visits, **call.body)
+
+
+# --- C2: the delivery plan (drafted with the offer, planned at acceptance), edited by staff --------
+
+VISIT = {**REF, **ident("visit_id", "planned visit")}
+
+
+@routes.get("/api/contracts/{contract_ref}/plan", "C2: the delivery plan (the offer's draft, or the contract's)",
+            params=REF, response=returns(plan.get_plan), roles=CUSTOMER_AND_STAFF)
+async def get_plan(call: Call) -> Any:
+    return await call(plan.get_plan, contract_ref=_ref(call))
+
+
+@routes.post("/api/contracts/{contract_ref}/plan/visits", "C2: add a visit to the plan (within the period)",
+             params=REF, body=Obj(due_on=Date(), serial=Str(max_len=60, nullable=True,
+                                                            description="the covered item (needed when several)")),
+             status=201, idempotent=True, response=returns(plan.add_planned_visit), roles=STAFF)
+async def add_planned_visit(call: Call) -> Any:
+    return await call(plan.add_planned_visit, contract_ref=_ref(call), **call.body)
+
+
+@routes.post("/api/contracts/{contract_ref}/plan/visits/{visit_id}/move",
+             "C2: move a draft or planned visit to another day within the period", params=VISIT,
+             body=Obj(due_on=Date()), response=returns(plan.move_planned_visit), roles=STAFF)
+async def move_planned_visit(call: Call) -> Any:
+    return await call(plan.move_planned_visit, contract_ref=_ref(call), visit_id=call.path["visit_id"], **call.body)
+
+
+@routes.post("/api/contracts/{contract_ref}/plan/visits/{visit_id}/remove",
+             "C2: remove a draft or planned visit (a scheduled or done one stays)", params=VISIT,
+             body=Obj(reason=Str(max_len=200, nullable=True)), response=returns(plan.remove_planned_visit),
+             roles=STAFF)
+async def remove_planned_visit(call: Call) -> Any:
+    return await call(plan.remove_planned_visit, contract_ref=_ref(call), visit_id=call.path["visit_id"],
+                      **call.body)

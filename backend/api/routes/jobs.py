@@ -6,6 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from aiohttp import web
+
+from backend.api.openapi import Download
 from backend.api.responses import returns
 from backend.api.routes.common import (
     ALL_ROLES,
@@ -29,7 +32,8 @@ from backend.api.schema import (
     Str,
 )
 from backend.api.uploads import read_upload
-from backend.jobs import expenses
+from backend.errors import not_found
+from backend.jobs import bill_files, expenses
 from backend.jobs import service as jobs
 from backend.jobs.models import ArrivalLocation, JobState
 from backend.processes import job_outcomes
@@ -220,6 +224,18 @@ async def decide_expense_line(call: Call) -> Any:
     return await call(expenses.decide_expense_line, line_id=call.path["line_id"], **call.body)
 
 
+@routes.get("/api/expense-lines/{line_id}/bill", "B8: the bill's file, for the manager (or admin) and the "
+            "technician who claimed it; pictures and PDFs inline, anything else as a download",
+            params=ident("line_id", "expense line"),
+            response=Download((*bill_files.INLINE_TYPES, bill_files.DOWNLOAD_TYPE)),
+            roles=("manager", "admin", "technician"))
+async def expense_bill(call: Call) -> Any:
+    found = await call(bill_files.expense_bill_file, line_id=call.path["line_id"], upload_dir=call.settings.upload_dir)
+    if not found.path.is_file():
+        raise not_found("file of the bill", found.filename)
+    return web.FileResponse(found.path, headers=bill_files.bill_headers(found))
+
+
 @routes.post("/api/technicians/{technician_id}/settlements",
              "Square a technician's account: reimburse what they are owed or recover an unspent advance",
              params=ident("technician_id", "technician (user)"),
@@ -227,6 +243,14 @@ async def decide_expense_line(call: Call) -> Any:
              status=201, idempotent=True, response=returns(expenses.pay_technician), roles=("agent", "manager"))
 async def pay_technician(call: Call) -> Any:
     return await call(expenses.pay_technician, technician_id=call.path["technician_id"], **call.body)
+
+
+@routes.post("/api/jobs/{job_ref}/estimate/override",
+             "B7: staff record why the job may be billed without the customer's answer to the estimate",
+             params=REF, body=Obj(reason=Str(max_len=500)), response=returns(jobs.override_estimate_answer),
+             roles=("agent", "manager"))
+async def override_estimate_answer(call: Call) -> Any:
+    return await call(jobs.override_estimate_answer, job_ref=_job(call), **call.body)
 
 
 @routes.post("/api/jobs/{job_ref}/bill", "B9-B10: invoice what the cover excludes, or close when nothing is",

@@ -8,6 +8,7 @@ from backend.api.responses import returns
 from backend.api.routes.common import ALL_ROLES, CUSTOMER_AND_STAFF, STAFF
 from backend.api.routing import Call, RouteTable
 from backend.api.schema import Arr, Enum, Int, Obj, Qty, Ref, Str
+from backend.repairs import feedback as repair_feedback
 from backend.repairs import service as repairs
 from backend.repairs.models import RepairState
 
@@ -102,3 +103,16 @@ async def invoice(call: Call) -> Any:
              response=returns(repairs.deliver_repair), roles=STAFF)
 async def deliver(call: Call) -> Any:
     return await call(repairs.deliver_repair, repair_ref=_ref(call))
+
+
+@routes.post("/api/repairs/{repair_ref}/feedback", "E8: the customer's rating (1-5) and comment, once handed back",
+             params=REF, body=Obj(rating=Int(minimum=1, maximum=5), comment=Str(max_len=2000, nullable=True)),
+             response=returns(repair_feedback.give_repair_feedback), roles=("customer",))
+async def give_repair_feedback(call: Call) -> Any:
+    return await call(repair_feedback.give_repair_feedback, repair_ref=_ref(call), **call.body)
+
+
+@routes.get("/api/repairs/{repair_ref}/feedback", "E8: the feedback given on a repair", params=REF,
+            response=returns(repair_feedback.get_repair_feedback), roles=ALL_ROLES)
+async def get_repair_feedback(call: Call) -> Any:
+    return await call(repair_feedback.get_repair_feedback, repair_ref=_ref(call))

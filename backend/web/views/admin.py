@@ -14,6 +14,7 @@ from backend.identity import service as identity
 from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.knowledge import service as kb
+from backend.processes import cost_rates
 from backend.web.kit import (
     call,
     error_status,
@@ -45,10 +46,28 @@ async def users(request: web.Request, actor: Actor) -> web.Response:
     return await _users(request, actor)
 
 
-async def _users(request, actor, *, errors=None, form=None, status=200):
+async def _users(request, actor, *, errors=None, form=None, status=200, rate_errors=None, rate_failed=None):
     rows = await call(request, identity.list_users, actor)
+    rates = await call(request, cost_rates.list_cost_rates, actor)
     return render(request, "admin/users.html", users=rows, roles=ROLES, errors=errors or {},
-                  form=form or {"role": "agent", "max_chats": "3"}, status=status)
+                  form=form or {"role": "agent", "max_chats": "3"}, status=status, rates=rates,
+                  rate_errors=rate_errors or {}, rate_failed=rate_failed)
+
+
+@routes.post("/x/users/{user_id:[0-9]+}/cost-rate", name="x_user_cost_rate")
+@admin
+async def set_cost_rate(request: web.Request, actor: Actor) -> web.Response:
+    """What an hour of a technician's time costs (the job-wise P&L's labour)."""
+    user_id = int(request.match_info["user_id"])
+    form = await form_of(request)
+    try:
+        view = await call(request, cost_rates.set_cost_rate, actor, user_id=user_id, rate=text(form, "rate"))
+    except DomainError as exc:
+        if exc.code == ErrorCode.NOT_FOUND:
+            raise
+        return await _users(request, actor, rate_errors=field_errors(exc), rate_failed=user_id,
+                            status=error_status(exc))
+    raise redirect(request, "x_users", done=f"{view.name}: cost rate {view.cost_rate_per_hour} per hour.")
 
 
 @routes.post("/x/users", name="x_users_post")

@@ -17,7 +17,7 @@ from backend.identity.models import Role
 from backend.intake import service as intake
 from backend.jobs import expenses
 from backend.jobs import service as jobs
-from backend.jobs.lifecycle import JOB_MOVES
+from backend.jobs.lifecycle import JOB_MOVES, can_bill, can_override_estimate
 from backend.jobs.models import JobState
 from backend.processes import job_outcomes
 from backend.processes import payments
@@ -260,10 +260,12 @@ async def _billing(request, actor, *, errors=None, failed=None, status=200):
                + await call(request, jobs.list_jobs, actor, state="feedback"))
     names = await customer_names(request, actor, [j.customer_id for j in to_release + to_bill])
     return render(request, "agent/billing.html", to_release=to_release, to_bill=to_bill, names=names,
+                  billable={j.number for j in to_bill if can_bill(j)},
+                  overridable={j.number for j in to_bill if can_override_estimate(j)},
                   errors=errors or {}, failed=failed, status=status)
 
 
-@routes.post("/a/jobs/{ref}/{action:release|bill|close}", name="a_job_action")
+@routes.post("/a/jobs/{ref}/{action:release|bill|close|override}", name="a_job_action")
 @agent
 async def job_action(request: web.Request, actor: Actor) -> web.Response:
     ref, action = request.match_info["ref"], request.match_info["action"]
@@ -275,6 +277,9 @@ async def job_action(request: web.Request, actor: Actor) -> web.Response:
         elif action == "bill":
             view = await call(request, jobs.bill_job, actor, job_ref=ref)
             done = f"{ref} billed: {view.invoice_number}." if view.invoice_number else f"{ref} closed: nothing billable."
+        elif action == "override":  # the customer agreed outside the portal: why billing may go ahead
+            await call(request, jobs.override_estimate_answer, actor, job_ref=ref, reason=text(form, "reason"))
+            done = f"{ref}: override recorded; the job can be billed."
         else:
             await call(request, jobs.close_job, actor, job_ref=ref, note=text(form, "note"))
             done = f"{ref} closed."

@@ -11,7 +11,7 @@ from aiohttp import web
 from backend.billing import service as billing
 from backend.catalog import service as catalog
 from backend.coverage import service as coverage
-from backend.errors import DomainError
+from backend.errors import DomainError, ErrorCode
 from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.intake import service as intake
@@ -19,6 +19,7 @@ from backend.jobs import service as jobs
 from backend.jobs.lifecycle import BOOKED
 from backend.ledger import service as ledger
 from backend.processes.job_outcomes import field_report
+from backend.repairs import feedback as repair_feedback
 from backend.repairs import service as repairs
 from backend.web import pdf
 from backend.web.kit import (
@@ -249,8 +250,33 @@ async def contract_answer(request: web.Request, actor: Actor) -> web.Response:
 @routes.get("/c/repairs", name="c_repairs")
 @customer
 async def repair_orders(request: web.Request, actor: Actor) -> web.Response:
+    return await _repairs_page(request, actor)
+
+
+async def _repairs_page(request, actor, *, failed=None, errors=None, form=None, status=200):
     rows = await call(request, repairs.list_repairs, actor)
-    return render(request, "customer/repairs.html", repairs=rows)
+    rated = await call(request, repair_feedback.rated_repairs, actor)
+    return render(request, "customer/repairs.html", repairs=rows, rated=rated, rateable=repair_feedback.RATEABLE,
+                  failed=failed, errors=errors or {}, form=form or {}, status=status)
+
+
+@routes.post("/c/repairs/{ref}/feedback", name="c_repair_feedback")
+@customer
+async def repair_feedback_form(request: web.Request, actor: Actor) -> web.Response:
+    """E8: the customer rates a repair handed back."""
+    ref = request.match_info["ref"]
+    form = await form_of(request)
+    kept = {"rating": text(form, "rating"), "comment": text(form, "comment")}
+    try:
+        rating = parse_int(kept["rating"], "rating")
+        await call(request, repair_feedback.give_repair_feedback, actor, repair_ref=ref, rating=rating,
+                   comment=kept["comment"] or None)
+    except DomainError as exc:
+        if exc.code == ErrorCode.NOT_FOUND:
+            raise
+        return await _repairs_page(request, actor, failed=ref, errors=field_errors(exc), form=kept,
+                                   status=error_status(exc))
+    raise redirect(request, "c_repairs", done=f"Thank you for your feedback on {ref}.")
 
 
 @routes.post("/c/repairs/{ref}/{answer:approve|decline}", name="c_repair_answer")

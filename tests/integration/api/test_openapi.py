@@ -67,4 +67,6 @@ def test_every_operation_is_described(tmp_path) -> None:
                           "store_attachment", "submit_expense_claim", "pay_technician", "create_order",
                           "receive_repair", "add_parts", "open_inquiry", "send_offer", "renew_contract",
                           "record_collection", "record_deposit", "credit_invoice", "cancel_invoice", "refund_overpayment",
-                          "confirm_job", "report_arrival", "resolve_job", "add_photo", "sign_job", "add_note"}
+                          "confirm_job", "report_arrival", "resolve_job", "add_photo", "sign_job", "add_note", "add_planned_visit",
+                          "raise_for_caller", "walk_in_order", "walk_in_repair",
+                          "create_customer", "add_site", "add_contact", "register_item"}

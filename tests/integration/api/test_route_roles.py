@@ -167,6 +167,7 @@ PATH_VALUES = {  # path parameter -> key in the refs fixture (as the records' ow
     "contract_ref": "contract", "order_ref": "order", "repair_ref": "repair", "claim_ref": "claim",
     "advance_id": "advance", "line_id": "line", "technician_id": "tech1", "customer_id": "asha",
     "user_id": "agent_id", "party_id": "asha", "report_id": "payment_report", "photo_id": "photo",
+    "visit_id": "visit", "site_id": "site", "contact_id": "contact", "serial": "serial",
 }
 
 
@@ -233,6 +234,11 @@ def refs(shared_api: Api) -> dict[str, Any]:
     r["invoice"] = api.ok("POST", f"/api/jobs/{billed}/bill", who="agent")["invoice_number"]
     r["ticket"] = raise_job(api, want="question", problem="How do I clean the filter?")["ticket_number"]
     r["contract"] = "CT-000001"  # the world's: Asha's active AMC
+    r["site"], r["serial"] = w.site_a, w.serial_uncovered  # Asha's
+    r["contact"] = api.ok("POST", f"/api/customers/{w.cust_a}/contacts", who="agent", status=201,
+                          json={"name": "Asha's son", "email": "son@asha.example"})["id"]
+    r["visit"] = api.ok("POST", f"/api/contracts/{r['contract']}/plan/visits", who="agent", status=201,
+                        json={"due_on": (date.today() + timedelta(days=10)).isoformat()})["visits"][0]["id"]
     r["order"] = api.ok("POST", "/api/orders", who="agent", status=201,
                         json={"customer_id": w.cust_a, "description": "Two visits",
                               "lines": [{"code": "VISIT", "qty": 1}]})["number"]

@@ -4,43 +4,20 @@ logins work and a request walks into the database."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 
 import requests
 
 from backend.settings import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.served_api import api_env, cli, served_api
 
 
 def test_python_m_backend_api_serves_the_demo_world(tmp_path) -> None:
-    port = _free_port()
-    env = {**os.environ, "VAR_DIR": str(tmp_path), "API_PORT": str(port), "API_HOST": "127.0.0.1"}
-    env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "backend.cli", "setup-db"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=300)
+    env = api_env(tmp_path)
+    assert cli(env, "setup-db", check=True).returncode == 0
     assert (tmp_path / "demo-logins.txt").exists()
-    server = subprocess.Popen([sys.executable, "-m", "backend.api"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if requests.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the API did not come up")
+    with served_api(env) as base:
         token = requests.post(f"{base}/api/login", timeout=30,
                               json={"email": "asha@example.com", "password": "demo1234"}).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
@@ -61,7 +38,3 @@ def test_python_m_backend_api_serves_the_demo_world(tmp_path) -> None:
             assert '"invoice_outstanding":"0.00"' in lines["B12 receipt"]
             assert '"total_credit":"767.00"' in lines["Asha's statement"]  # 650 capacitor + 18% tax, paid
             assert lines["technician's statement"] == '{"closing":"150.00"}'
-    finally:
-        server.terminate()
-        out, _ = server.communicate(timeout=15)
-    assert b"Traceback" not in out, out.decode(errors="replace")

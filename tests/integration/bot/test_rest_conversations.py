@@ -128,3 +128,74 @@ def test_a_technician_reports_cash_collected_at_the_door(stack):
     assert f"Recorded ₹1,000.00 cash for {job}" in reply and "receipt RC-" in reply
     assert billing.get_invoice(uow, world.agent, invoice_ref=invoice).outstanding == due - Decimal(1000)
     assert [c.amount for c in collections.list_collections(uow, world.tech, job_ref=job)] == [Decimal("1000.00")]
+
+
+# --- issue 12: renewal, repair and contract references, items bought (same Rasa as above) ---
+
+def test_a_customer_renews_their_contract_by_chat(stack):
+    from tests.unit.actions.test_contract_repair_item_actions import running_contract
+    from backend.coverage import service as contracts
+    from tests.factories import BOB_SERIAL
+
+    bot, uow, world = stack
+    old = running_contract(uow, world, world.bob, BOB_SERIAL)
+    me, who = "customer-renew", login(world.bob)
+    reply = texts(bot.say(me, "please renew my AMC", who))
+    assert f"I've started the renewal of {old.number}" in reply and "send you the offer" in reply
+    renewal = contracts.get_contract(uow, world.bob, contract_ref=old.number).renewed_by
+    assert renewal and f"your renewal number is {renewal}" in reply
+    assert contracts.get_contract(uow, world.bob, contract_ref=renewal).renewal_of == old.number
+    reply = texts(bot.say(me, f"renew {old.number}", who))
+    assert f"already being renewed as {renewal}" in reply
+
+
+def test_a_customer_checks_a_repair_approves_its_estimate_and_checks_a_contract(stack):
+    from backend.repairs import service as repairs
+    from tests.unit.actions.test_contract_repair_item_actions import repair_with_estimate
+
+    bot, uow, world = stack
+    ref = repair_with_estimate(uow, world)
+    me, who = "customer-repair", login(world.alice)
+    reply = texts(bot.say(me, f"what is the status of {ref}", who))
+    assert f"{ref} (TV): the estimate of ₹" in reply and "waiting for your answer" in reply
+    reply = texts(bot.say(me, f"I approve the estimate for {ref}", who))
+    assert f"You've approved the estimate of ₹" in reply and ref in reply
+    assert repairs.get_repair(uow, world.agent, repair_ref=ref).state == "approved"
+    reply = texts(bot.say(me, "what is the status of my contract CT-000001", who))
+    assert "(CMC) is active from" in reply and "renew" in reply
+
+
+def test_a_customer_registers_an_ac_they_bought_and_is_covered_at_once(stack):
+    from datetime import date, timedelta
+
+    from backend.catalog.items import add_months
+    from backend.catalog.models import Product
+    from backend.intake.service import check_entitlement
+    from tests.support.rasa_stack import buttons
+
+    bot, uow, world = stack
+    with uow() as s:
+        s.add(Product(sku="AC-15T", name="Split air conditioner 1.5 ton", category="air_conditioner",
+                      warranty_months=12))
+    bought = date.today() - timedelta(days=32)
+    until = (add_months(bought, 12) - timedelta(days=1)).strftime("%d %b %Y")
+    me, who = "customer-item", login(world.alice)
+    reply = texts(bot.say(me, f"I bought a new AC, serial AC-12345, bought on {bought:%-d %b}", who))
+    answers = {"serial number": "AC-12345", "When did you buy": f"{bought:%d/%m/%Y}",
+               "Which product": '/inform{"product": "AC-15T"}'}
+    for _ in range(3):  # whatever the model did not pick out of the first message, the form asks for
+        question = next((q for q in answers if q in reply), None)
+        if question is None:
+            break
+        reply = texts(bot.say(me, answers.pop(question), who))
+    assert f"covered by the manufacturer's warranty until {until}" in reply and "AC-12345" in reply
+    cover = check_entitlement(uow, world.alice, serial="AC-12345")
+    assert cover.cover == "MANUFACTURER_WARRANTY" and cover.covered
+    # without the details: the product is offered from the catalogue, then serial and day are asked for
+    messages = bot.say(me, "register my new appliance", who)
+    assert "Which product did you buy" in texts(messages)
+    assert buttons(messages)["Split air conditioner 1.5 ton"] == '/inform{"product": "AC-15T"}'
+    assert "serial number" in texts(bot.say(me, '/inform{"product": "AC-15T"}', who))
+    assert "When did you buy it" in texts(bot.say(me, "AC-99881", who))
+    reply = texts(bot.say(me, "yesterday", who))
+    assert "AC-99881" in reply and "manufacturer's warranty until" in reply

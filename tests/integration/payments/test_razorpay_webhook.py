@@ -171,6 +171,7 @@ def test_other_events_are_ignored(uow, world):
 def test_the_served_webhook(api, monkeypatch, caplog):
     """Through the real served API: no login, the signature is the authentication."""
     ref = job_in_state(api, "resolved")
+    api.ok("POST", f"/api/jobs/{ref}/estimate/accept", who="asha")
     inv_ref = api.ok("POST", f"/api/jobs/{ref}/bill", who="agent")["invoice_number"]
     due = Decimal(api.ok("GET", f"/api/invoices/{inv_ref}", who="agent")["outstanding"])
     raw, headers = signed(payment_event("payment.captured", pay_id="pay_served1", invoice=inv_ref, rupees=due))

@@ -182,12 +182,9 @@ def test_coverage_without_a_serial(world):
     assert responses(out) == ["utter_entitlement_needs_serial"]
 
 
-def test_renewal_and_repair_start_as_requests_of_their_kind(world, uow):
+def test_a_repair_starts_as_a_request_of_its_kind(world, uow):
     from backend.intake.service import get_request
 
-    _, out = run(customer.ActionRenewContract(), make_tracker({"reference": "CT-000001"}, actor=world.alice))
-    renewal = said(out, "utter_renewal_requested")
-    assert get_request(uow, world.alice, reference=renewal["request_ref"]).kind == "contract"
     _, out = run(customer.ActionRequestRepair(), make_tracker(
         {"product": "microwave", "serial_number": "unknown", "problem": "No heat"}, actor=world.alice))
     repair = said(out, "utter_repair_requested")

@@ -68,8 +68,8 @@ def test_references_are_normalised_and_checked_for_kind(world):
     events, _ = run(customer_forms.ValidateStatusForm(),
                     make_tracker(just_set={"reference": "sr 12"}, actor=world.alice, active_loop="status_form"))
     assert slot_events(events)["reference"] == "SR-000012"
-    events, out = run(customer_forms.ValidateRenewalForm(),
-                      make_tracker(just_set={"reference": "JB-000001"}, actor=world.alice, active_loop="renewal_form"))
+    events, out = run(customer_forms.ValidateFeedbackForm(),
+                      make_tracker(just_set={"reference": "CT-000001"}, actor=world.alice, active_loop="feedback_form"))
     assert slot_events(events)["reference"] is None and responses(out) == ["utter_invalid_reference_kind"]
     events, out = run(customer_forms.ValidateStatusForm(),
                       make_tracker(just_set={"reference": "hello"}, active_loop="status_form"))

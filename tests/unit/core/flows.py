@@ -44,7 +44,10 @@ def step(uow, w: World, ref: str, target: S):
         return job_outcomes.resolve_job(uow, w.tech, job_ref=ref, service_notes="Replaced the pump")
     if target == S.FEEDBACK:
         return jobs.give_feedback(uow, w.alice, job_ref=ref, rating=4, comment="Quick")
-    if target == S.BILLED:
+    if target == S.BILLED:  # billing waits for the customer's answer to the estimate
+        job = jobs.get_job(uow, w.agent, job_ref=ref)
+        if job.estimate_state == "pending" and job.state in (S.RESOLVED, S.FEEDBACK):
+            jobs.accept_estimate(uow, w.alice, job_ref=ref)
         return jobs.bill_job(uow, w.agent, job_ref=ref)
     if target == S.SETTLED:
         job = jobs.get_job(uow, w.agent, job_ref=ref)

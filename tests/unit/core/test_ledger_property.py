@@ -38,9 +38,12 @@ seen: set[str] = set()  # which money moves the examples reached (checked below)
 def apply(uow, w, refs, op, i, qty, amount):
     ref = refs[i]
     if op == "next":  # the natural next step keeps examples moving towards money
-        state = jobs.get_job(uow, w.agent, job_ref=ref).state
+        job = jobs.get_job(uow, w.agent, job_ref=ref)
+        state = job.state
         if state == "in_progress" and qty == 3:
             op = "resolve"
+        elif state in ("resolved", "feedback") and job.estimate_state == "pending":
+            op = "accept"  # billing waits for the customer's answer
         elif state in NEXT:
             op = NEXT[state]
         else:

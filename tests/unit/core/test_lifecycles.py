@@ -137,7 +137,9 @@ def test_a_planned_visit_is_scheduled_then_done_when_its_job_resolves(uow, world
     jobs.release_job(uow, world.agent, job_ref=job_ref)
     jobs.report_arrival(uow, world.tech, job_ref=job_ref)
     job_outcomes.resolve_job(uow, world.tech, job_ref=job_ref, service_notes="All serviced")
-    assert history(uow, "planned_visit") == [("planned", "scheduled", "admin"), ("scheduled", "done", "technician")]
+    rows = history(uow, "planned_visit")
+    assert rows[:12] == [("draft", "planned", "customer")] * 12  # the accepted offer's draft plan, monthly
+    assert rows[12:] == [("planned", "scheduled", "admin"), ("scheduled", "done", "technician")]
 
 
 def test_a_cancelled_visit_job_carries_the_visit_over(uow, world):

@@ -34,6 +34,7 @@ def test_uncovered_job_bills_visit_and_parts_with_tax(uow, world):
 def test_amc_covers_labour_only_so_only_the_part_is_billed(uow, world):
     ref = drive_to(uow, world, S.RESOLVED, serial=AMC_SERIAL)
     assert jobs.get_job(uow, world.alice, job_ref=ref).estimate_amount == D("1180.00")
+    jobs.accept_estimate(uow, world.alice, job_ref=ref)
     job = jobs.bill_job(uow, world.agent, job_ref=ref)
     assert job.state == S.BILLED
     assert billing.get_invoice(uow, world.agent, invoice_ref=job.invoice_number).total == D("1180.00")

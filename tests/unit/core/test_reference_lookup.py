@@ -63,6 +63,6 @@ def test_the_status_of_an_invoice(world, uow):
 
 
 def test_a_reference_to_something_without_a_status_is_not_found(world, uow):
-    err = not_found(status_of, uow=uow, actor=world.alice, reference="CT-000001")
+    err = not_found(status_of, uow=uow, actor=world.alice, reference="RC-000001")  # a receipt has no status
     assert err.details["entity"] == "request"
 
