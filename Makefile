@@ -43,6 +43,7 @@ help:
 	@echo "make test    install what is missing, run the whole test suite"
 	@echo "             (TESTS=tests/unit PYTEST_ARGS='-k name -x' narrow it)"
 	@echo "make setup   only install: $(SETUP_PREREQS)"
+	@echo "make run-prod  the production profile: nginx, two hubs, two Rasa + action servers, PostgreSQL, Redis (deploy/)"
 	@echo "bash .ci/run what CI runs: make test against PostgreSQL and Redis"
 
 venv:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from actions import attempts
 from actions.attempts import FailedAttempts
 from backend.db import UnitOfWork, make_engine, make_session_factory
 from backend.settings import Settings
@@ -37,7 +38,8 @@ class Runtime:
     clock: Callable[[], datetime] | None = None
     article_url: str = DEFAULT_ARTICLE_URL
     # failed identity checks per reference, across every chat this server serves
-    identity_misses: FailedAttempts = field(default_factory=FailedAttempts)
+    # (across every action server, in Redis, when REDIS_URL is set: attempts.from_env)
+    identity_misses: FailedAttempts | attempts.RedisFailedAttempts = field(default_factory=FailedAttempts)
     _searcher: Any = field(default=None, repr=False)
     _searcher_built: bool = field(default=False, repr=False)
 
@@ -77,7 +79,8 @@ def _from_env() -> Runtime:
     settings = Settings.from_env()
     uow = UnitOfWork(make_session_factory(make_engine(settings.database_url)))
     return Runtime(settings=settings, uow=uow, zone=zone_from_env(), searcher_factory=lambda: kb_searcher(settings),
-                   article_url=os.environ.get("KB_ARTICLE_URL") or DEFAULT_ARTICLE_URL)
+                   article_url=os.environ.get("KB_ARTICLE_URL") or DEFAULT_ARTICLE_URL,
+                   identity_misses=attempts.from_env(os.environ))  # shared in Redis when REDIS_URL is set
 
 
 def zone_from_env(env: dict[str, str] | None = None) -> tzinfo:

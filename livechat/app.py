@@ -54,8 +54,9 @@ def create_app(settings: HubSettings | Settings | None = None, *, uow: UnitOfWor
         engineio_logger=False,
     )
     sio.attach(app)
-    rasa = RasaClient(settings.rasa_url, action_server_url=settings.action_server_url, token=settings.rasa_token,
-                      timeout_s=settings.rasa_timeout_s)
+    rasa_urls, action_urls = settings.rasa_processes()
+    rasa = RasaClient(rasa_urls, action_server_url=action_urls, token=settings.rasa_token,
+                      timeout_s=settings.rasa_timeout_s, health_interval_s=settings.rasa_health_interval_s)
     hub = Hub(settings, uow, sio, rasa, BusinessHours.parse(settings.hours, settings.timezone))
     kb = KbSearch(kb_index_dir(settings)) if settings.kb_search else None
     drain = Drain(sio, hub)  # on SIGTERM/SIGINT: refuse new work, finish what is in flight, clients reconnect

@@ -19,10 +19,17 @@ class HubSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     rasa_url: str = "http://127.0.0.1:5005"
+    # Several Rasa processes on shared tracker and lock stores (RASA_URLS, a
+    # comma list; RASA_URL may be one too): conversations are spread over them
+    # and move to another when one is down (livechat/rasa.py). () = rasa_url.
+    rasa_urls: tuple[str, ...] = ()
+    rasa_health_interval_s: float = 2.0
     rasa_token: str | None = None
     rasa_timeout_s: float = 15.0
     rasa_new_session: bool = True  # after close: resume the tracker and start a fresh bot session
     action_server_url: str | None = "http://127.0.0.1:5055"  # asked when Rasa replies with nothing
+    # one action server per Rasa URL, in the same order (ACTION_SERVER_URLS); () = action_server_url for all
+    action_server_urls: tuple[str, ...] = ()
     redis_url: str | None = None  # set: several hub processes share rooms (AsyncRedisManager)
     redis_channel: str = "fieldserv-hub"
     allowed_origins: tuple[str, ...] | str = ()  # () = the hub's own origin only; "*" = any
@@ -62,10 +69,13 @@ class HubSettings:
             host=env.get("HUB_HOST", d.host),
             port=int(env.get("HUB_PORT", d.port)),
             rasa_url=env.get("RASA_URL", d.rasa_url).rstrip("/"),
+            rasa_urls=_split(env.get("RASA_URLS", "")),
+            rasa_health_interval_s=float(env.get("RASA_HEALTH_INTERVAL", d.rasa_health_interval_s)),
             rasa_token=env.get("RASA_TOKEN") or None,
             rasa_timeout_s=float(env.get("RASA_TIMEOUT", d.rasa_timeout_s)),
             rasa_new_session=env.get("RASA_NEW_SESSION_ON_CLOSE", "1") != "0",
             action_server_url=(env.get("ACTION_SERVER_URL", d.action_server_url or "") or None),
+            action_server_urls=_split(env.get("ACTION_SERVER_URLS", "")),
             redis_url=env.get("REDIS_URL") or None,
             redis_channel=env.get("HUB_REDIS_CHANNEL", d.redis_channel),
             allowed_origins="*" if origins.strip() == "*" else _split(origins),
@@ -82,6 +92,14 @@ class HubSettings:
             message_fsync=env.get("HUB_MESSAGE_FSYNC", "1") != "0",
             internal_token=env.get("HUB_INTERNAL_TOKEN") or None,
         )
+
+    def rasa_processes(self) -> tuple[list[str], list[str | None]]:
+        """The Rasa URLs and, for each, the action server behind it."""
+        urls = [u.rstrip("/") for u in (self.rasa_urls or _split(self.rasa_url))]
+        actions: list[str | None] = list(self.action_server_urls) or [self.action_server_url] * len(urls)
+        if len(actions) != len(urls):
+            raise ValueError(f"ACTION_SERVER_URLS names {len(actions)} action servers for {len(urls)} Rasa URLs")
+        return urls, actions
 
     def origins(self) -> list[str] | str:
         if self.allowed_origins == "*":

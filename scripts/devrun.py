@@ -29,6 +29,14 @@ grace period) and exits 0. A process that exits or is not ready in time
 *during start-up* still stops the others, and devrun exits 1 naming it and
 its log; so does a run in which every process has been given up on.
 
+``--keep-going`` (the production profile, ``make run-prod``): the same
+healing from the first second. A process that dies or is not ready in time
+during start-up is restarted like any other instead of stopping the rest;
+the banner is printed when every process is up (or given up on), or after
+``--ready-timeout`` with each one's state. ``--only a,b`` runs those
+processes of the Procfile alone (one machine's share of a profile);
+``--cwd`` runs the commands in another folder than the Procfile's.
+
 Standard library only.
 """
 
@@ -400,10 +408,13 @@ class Supervisor:
                 if proc.state == STARTING:
                     if ok:
                         proc.state = UP
-                        self.say(self.paint(f"{proc.entry.name} is up again "
-                                            f"({now - proc.started_at:.1f} s after its restart)", "1;32"))
                         self.write_status()
-                        self.say(self.status_line())
+                        if proc.attempt:
+                            self.say(self.paint(f"{proc.entry.name} is up again "
+                                                f"({now - proc.started_at:.1f} s after its restart)", "1;32"))
+                            self.say(self.status_line())
+                        else:  # --keep-going's first start: the banner follows
+                            self.say(f"{proc.entry.name} is ready ({now - proc.started_at:.1f} s)")
                     elif now - proc.started_at > ready_timeout:
                         self.fail(proc, f"was not ready at {proc.entry.ready_url} within {ready_timeout:.0f} s", now)
                         continue
@@ -420,6 +431,19 @@ class Supervisor:
                     proc.next_check = now + self.policy.health_interval
             elif now >= proc.next_check:
                 proc.check = self.checker.submit(url_answers, proc.entry.ready_url, self.policy.health_timeout)
+
+    def start_watching(self) -> None:
+        """``--keep-going``: heal from the start; processes with a ready URL
+        are starting until it answers, the others up."""
+        now = time.monotonic()
+        for proc in self.procs:
+            proc.state = STARTING if proc.entry.ready_url else UP
+            proc.next_check = now
+        self.write_status()
+
+    def settled(self) -> bool:
+        """Every process up or given up on (none starting or waiting to restart)."""
+        return all(p.state in (UP, GAVE_UP) for p in self.procs)
 
     def all_given_up(self) -> bool:
         return all(p.state == GAVE_UP for p in self.procs)
@@ -475,6 +499,26 @@ def exit_reason(popen: subprocess.Popen, short: bool = False) -> str:
     return f"exited with code {code}"
 
 
+def keep_going(supervisor: Supervisor, args: argparse.Namespace, pages: list[tuple[str, str]],
+               requested: list[int]) -> int:
+    """The watch loop of ``--keep-going``: heal from the start, print the
+    banner once everything has settled (or the ready timeout has passed)."""
+    supervisor.start_watching()
+    started, bannered = time.monotonic(), False
+    while not requested:
+        now = time.monotonic()
+        supervisor.heal_once(now, args.ready_timeout)
+        if not bannered and (supervisor.settled() or now - started > args.ready_timeout):
+            bannered = True
+            supervisor.banner(args.logins, pages)
+            supervisor.say(supervisor.status_line())
+        if supervisor.all_given_up():
+            supervisor.say(supervisor.paint("every process has been given up on; stopping", "1;31"))
+            return 1
+        time.sleep(0.2)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("procfile", type=Path, nargs="?", default=Path("Procfile.dev"))
@@ -486,6 +530,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds to wait for all ready URLs (default: %(default)s)")
     parser.add_argument("--grace", type=float, default=10.0,
                         help="seconds between SIGTERM and SIGKILL on stop (default: %(default)s)")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="restart processes that fail during start-up too, never stop the rest "
+                             "(the production profile)")
+    parser.add_argument("--only", default="",
+                        help="names separated by ',' or ':': run only these processes of the Procfile")
+    parser.add_argument("--cwd", type=Path, default=None,
+                        help="folder the commands run in (default: the Procfile's)")
     d = Policy()
     parser.add_argument("--backoff-max", type=float, default=d.backoff_max,
                         help="longest wait before a restart, seconds (default: %(default)s)")
@@ -507,13 +558,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         text = args.procfile.read_text()
         entries, pages = parse_procfile(text), parse_pages(text)
+        if args.only:
+            wanted = set(re.split(r"[,:\s]+", args.only.strip())) - {""}  # ':' for systemd instance names
+            unknown = wanted - {e.name for e in entries}
+            if unknown:
+                raise ProcfileError(f"--only names processes it does not have: {', '.join(sorted(unknown))}")
+            entries = [e for e in entries if e.name in wanted]
     except (OSError, ProcfileError) as error:
         print(f"devrun: {args.procfile}: {error}", file=sys.stderr)
         return 2
 
     colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     colour = colour or bool(os.environ.get("FORCE_COLOR"))
-    supervisor = Supervisor(entries, cwd=args.procfile.resolve().parent,
+    supervisor = Supervisor(entries, cwd=(args.cwd or args.procfile.resolve().parent).resolve(),
                             log_dir=args.log_dir.resolve(), colour=colour, policy=policy)
 
     requested: list[int] = []
@@ -526,6 +583,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     status = 0
+    if args.keep_going:
+        try:
+            supervisor.start()
+            status = keep_going(supervisor, args, pages, requested)
+        finally:
+            if requested:
+                supervisor.say(f"got {signal.Signals(requested[0]).name}; stopping everything")
+            supervisor.stop(args.grace)
+            supervisor.checker.shutdown(wait=False, cancel_futures=True)
+            supervisor.say("all processes stopped")
+        return status
     try:
         supervisor.start()
         failed = supervisor.wait_ready(args.ready_timeout)

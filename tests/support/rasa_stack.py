@@ -117,11 +117,15 @@ class RasaStack:
 
 def start_stack(workdir: Path, *, database_url: str, secret_key: str, model: Path | None = None,
                 action_package: str = "actions", kb_index_dir: Path | None = None,
-                env: dict[str, str] | None = None, tracker_db: Path | None = None) -> RasaStack:
+                env: dict[str, str] | None = None, tracker_db: Path | None = None,
+                stores_yaml: str = "") -> RasaStack:
     """The action server (unless the model is the tiny bot), then Rasa pointed at it.
 
     ``kb_index_dir``: the knowledge-base index the action server searches
-    (``KB_INDEX_DIR``); default an empty folder, so no test reads ``var/kb``."""
+    (``KB_INDEX_DIR``); default an empty folder, so no test reads ``var/kb``.
+    ``stores_yaml``: tracker and lock stores for Rasa's endpoints file (the
+    production profile's shared stores, ``deploy/prodconf.py``), instead of
+    ``tracker_db``."""
     model = model or MODEL
     workdir.mkdir(parents=True, exist_ok=True)
     real = not model.is_relative_to(CACHE)
@@ -152,7 +156,7 @@ def start_stack(workdir: Path, *, database_url: str, secret_key: str, model: Pat
         if tracker_db is not None:
             base_env["RASA_TRACKER_URL"] = f"sqlite:///{tracker_db.resolve()}"
             endpoint_text += "tracker_store:\n  type: SQL\n  url: ${RASA_TRACKER_URL}\n"
-        endpoints.write_text(endpoint_text, encoding="utf-8")
+        endpoints.write_text(endpoint_text + stores_yaml, encoding="utf-8")
         rlog = workdir / "rasa.log"
         stack.rasa_command = [str(RASA), "run", "--enable-api", "-m", str(model), "-p", stack.url.rsplit(":", 1)[1],
                               "-i", "127.0.0.1", "--endpoints", str(endpoints), "--credentials", str(credentials)]
