@@ -32,6 +32,7 @@ Settings (environment; default):
 | HUB_BALANCE | hash $binary_remote_addr$arg_sticky consistent | nginx's sticky rule (Socket.IO long-polling needs every request of a session on one worker): a client address keeps to one worker, and a client that adds ``?sticky=<id>`` to its Socket.IO URL (a load test from one machine) to the worker of that id; behind another proxy: ``hash $http_x_forwarded_for$arg_sticky consistent`` |
 | RASA_URLS | http://127.0.0.1:5005,http://127.0.0.1:5006 | the Rasa processes the hubs spread conversations over; this machine runs rasa1, rasa2 on them |
 | ACTION_SERVER_URLS | http://127.0.0.1:5055,http://127.0.0.1:5056 | the action server behind each Rasa, in the same order (beside its Rasa: it binds 127.0.0.1) |
+| RASA_TF_THREADS | 1 | TensorFlow's intra-op threads (and OMP_NUM_THREADS) in each Rasa process; inter-op is 1 (bench/results/turn_profile.md) |
 | RASA_BIND | 127.0.0.1 | the interface Rasa listens on (0.0.0.0 when the hubs are elsewhere) |
 | API_LISTEN | 127.0.0.1:8000 | the HTTP API alone (scripts) |
 | WORKER_HEALTH_PORT | 8091 | the queue worker's /health |
@@ -75,6 +76,7 @@ DEFAULTS = {
     "WORKER_HEALTH_PORT": "8091",
     "SMTP_URL": "smtp://127.0.0.1:8025",
     "NGINX": "/usr/sbin/nginx",
+    "RASA_TF_THREADS": "1",
 }
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 

@@ -38,5 +38,5 @@ run-prod: run-setup nginx
 	@echo "==> prod: database: $(PY) -m backend.cli setup-db (on DATABASE_URL)"
 	@. $(PROD_DIR)/env.sh && $(PY) -m backend.cli setup-db
 	@echo "==> prod: starting $(PROD_DIR)/Procfile (Ctrl-C stops them all; a process that dies is restarted)"
-	@exec $(PY) scripts/devrun.py $(PROD_DIR)/Procfile --keep-going --cwd . --log-dir var/log/prod \
+	@exec $(PY) scripts/devrun.py $(PROD_DIR)/Procfile --keep-going --health-timeout 15 --cwd . --log-dir var/log/prod \
 		--ready-timeout 300 $(if $(PROD_ONLY),--only $(PROD_ONLY))
