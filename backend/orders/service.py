@@ -144,15 +144,22 @@ def invoice_service_order(uow: UnitOfWork, actor: Actor, *, order_ref: str) -> O
     require_role(actor, *STAFF)
     with uow() as s:
         o = load_order(s, actor, order_ref, lock=True)
-        _move(s, o, S.INVOICED, actor)
-        lines = [LineInput("labour", l.description, l.qty, l.unit_price, l.tax_rate, code=l.code)
-                 for l in s.scalars(select(OrderLine).where(OrderLine.order_id == o.id).order_by(OrderLine.id))]
-        invoice = issue_invoice(s, customer_id=o.customer_id, source_type="order", source_id=o.id, lines=lines,
-                                actor=actor, narration=f"Service order {o.number}")
-        o.invoice_id = invoice.id
-        notify(s, event="order_invoice", subject_type="order", subject_id=o.id, customer_id=o.customer_id,
-               order=o.number, invoice=invoice.number, total=str(invoice.total))
+        invoice_order(s, actor, o)
         return order_view(s, o)
+
+
+def invoice_order(s: Session, actor: Actor, o: ServiceOrder, *, note: str | None = None) -> Invoice:
+    """D3 inside the caller's transaction: the order moves to invoiced, its lines are invoiced
+    (sales voucher) and the customer is sent the invoice."""
+    _move(s, o, S.INVOICED, actor, note=note)
+    lines = [LineInput("labour", l.description, l.qty, l.unit_price, l.tax_rate, code=l.code)
+             for l in s.scalars(select(OrderLine).where(OrderLine.order_id == o.id).order_by(OrderLine.id))]
+    invoice = issue_invoice(s, customer_id=o.customer_id, source_type="order", source_id=o.id, lines=lines,
+                            actor=actor, narration=f"Service order {o.number}")
+    o.invoice_id = invoice.id
+    notify(s, event="order_invoice", subject_type="order", subject_id=o.id, customer_id=o.customer_id,
+           order=o.number, invoice=invoice.number, total=str(invoice.total))
+    return invoice
 
 
 def mark_planned(s: Session, actor: Actor, o: ServiceOrder) -> None:

@@ -12,21 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
 
 from backend import fields, idempotency
-from backend.billing.invoicing import LineInput, issue_invoice
 from backend.billing.models import Invoice
 from backend.billing.service import InvoiceView, invoice_view
 from backend.catalog.items import installed_item
 from backend.customers.models import Customer, Site
 from backend.db import UnitOfWork
 from backend.errors import invalid, not_found
-from backend.history.moves import move
 from backend.identity.actor import STAFF, Actor, require_role
-from backend.notifications.outbox import notify
 from backend.orders import service as orders
-from backend.orders.models import OrderLine, OrderState
 from backend.orders.service import OrderView, order_view
 
 MAX_DESCRIPTION = 2000
@@ -90,15 +85,7 @@ def walk_in_order(uow: UnitOfWork, actor: Actor, *, customer_id: int, descriptio
         o = orders.new_order(s, actor, customer_id=customer_id, description=description, codes=codes,
                              item_id=item.id if item else None,
                              site_id=site_id or (item.site_id if item else None))
-        move(s, orders.ORDER_MOVES, o, OrderState.INVOICED, actor, entity_type="order", note="walk-in, paid up front")
-        order_lines = s.scalars(select(OrderLine).where(OrderLine.order_id == o.id).order_by(OrderLine.id))
-        invoice = issue_invoice(s, customer_id=customer_id, source_type="order", source_id=o.id, actor=actor,
-                                lines=[LineInput("labour", l.description, l.qty, l.unit_price, l.tax_rate, code=l.code)
-                                       for l in order_lines],
-                                narration=f"Service order {o.number}")
-        o.invoice_id = invoice.id
-        notify(s, event="order_invoice", subject_type="order", subject_id=o.id, customer_id=customer_id,
-               order=o.number, invoice=invoice.number, total=str(invoice.total))
+        invoice = orders.invoice_order(s, actor, o, note="walk-in, paid up front")
         once.done(o.number)
         return WalkInOrder(order_view(s, o), invoice_view(s, invoice))
 
