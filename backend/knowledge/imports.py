@@ -9,9 +9,10 @@ request (the CLI turns it on).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,6 +51,15 @@ class ImportReport:
     @property
     def total(self) -> int:
         return len(self.created) + len(self.updated) + len(self.unchanged) + len(self.failed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data (JSON), as ``from_dict`` takes it back (the portal keeps it in a task's row)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ImportReport":
+        return cls(created=list(data["created"]), updated=list(data["updated"]), unchanged=list(data["unchanged"]),
+                   failed=[ImportProblem(**p) for p in data["failed"]])
 
     def summary(self) -> str:
         return (

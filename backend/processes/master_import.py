@@ -37,7 +37,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import uuid4
@@ -170,6 +170,17 @@ class ImportReport:
     @property
     def refused_rows(self) -> int:
         return len({p.row for p in self.problems})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data (JSON), as ``from_dict`` takes it back (the portal keeps it in a task's row)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ImportReport":
+        return cls(**{**data, "problems": tuple(Problem(**p) for p in data["problems"]),
+                      "columns": tuple(data["columns"]), "ignored_columns": tuple(data["ignored_columns"]),
+                      "sample": tuple((row, tuple(values)) for row, values in data["sample"]),
+                      "customer_codes": tuple(data["customer_codes"])})
 
     def summary(self) -> str:
         counts = (f"{self.customers:,} customers, {self.sites:,} sites, {self.contacts:,} contacts, "

@@ -53,9 +53,9 @@ def create_portal(settings: Settings, uow: UnitOfWork | None = None, *,
     app[CODEC] = SessionCodec(settings.secret_key)
     app[LIMITER] = LoginLimiter()
     app[JINJA] = _jinja(app[CONFIG])
-    app[TASKS] = Tasks()
     if uow is not None:
         app[UOW] = uow
+        app[TASKS] = Tasks(uow)
     else:
         app.cleanup_ctx.append(_database)
     app.router.add_routes(all_routes())
@@ -66,6 +66,7 @@ def create_portal(settings: Settings, uow: UnitOfWork | None = None, *,
 async def _database(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(app[SETTINGS].database_url)
     app[UOW] = UnitOfWork(make_session_factory(engine))
+    app[TASKS] = Tasks(app[UOW])
     yield
     engine.dispose()
 

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("field rules", {"fields"}),
     ("kernel", {"db", "lifecycle", "references"}),
     ("who", {"identity"}),
-    ("records", {"history", "idempotency", "notifications"}),
+    ("records", {"history", "idempotency", "notifications", "tasks"}),
     ("customers", {"customers"}),
     ("master data and ledger", {"catalog", "knowledge", "conversations", "ledger"}),
     ("billing", {"billing"}),

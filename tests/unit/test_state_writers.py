@@ -25,8 +25,9 @@ WRITERS = {
     ("backend/knowledge/models.py", "transition_to"),
     # deliveries of the outbox: checked against DELIVERY_MOVES; delivery_attempts is their history
     ("backend/notifications/lifecycle.py", "set_state"),
-    # a portal task lives in memory only: checked against TASK_MOVES
-    ("backend/web/tasks.py", "end"),
+    # a portal task: checked against TASK_MOVES; backend/tasks/store.py writes the state it set (its row is
+    # its own history), and a task whose process stopped is only shown failed, through the same writer
+    ("backend/tasks/lifecycle.py", "end"),
 }
 NOT_LIFECYCLES = {
     # admin edits set the fields given by name; they refuse a state field at run time

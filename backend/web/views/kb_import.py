@@ -21,8 +21,9 @@ from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.knowledge import imports
 from backend.knowledge.content import MAX_BODY_BYTES, MAX_CSV_BYTES
+from backend.tasks.models import TaskState
 from backend.web.kit import SETTINGS, UOW, error_status, field_errors, page, render, text, url
-from backend.web.tasks import TASKS
+from backend.web.tasks import start_task, task_of
 
 routes = web.RouteTableDef()
 curator = page(Role.ADMIN, Role.MANAGER)
@@ -55,26 +56,27 @@ async def start_import(request: web.Request, actor: Actor) -> web.Response:
             for name, data in uploads:
                 (folder / name).write_bytes(data)
             if uploads[0][0].lower().endswith(CSV):
-                return imports.import_qa_csv(uow, who, path=folder / uploads[0][0], publish=publish,
-                                             progress=False, on_progress=report)
-            return imports.import_markdown_folder(uow, who, folder=folder, publish=publish, progress=False,
-                                                  on_progress=report)
+                result = imports.import_qa_csv(uow, who, path=folder / uploads[0][0], publish=publish,
+                                               progress=False, on_progress=report)
+            else:
+                result = imports.import_markdown_folder(uow, who, folder=folder, publish=publish, progress=False,
+                                                        on_progress=report)
+            return result.to_dict()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
     what = uploads[0][0] if len(uploads) == 1 else f"{len(uploads)} Markdown files"
-    task = request.app[TASKS].start(actor.user_id, f"import of {what}", work)
+    task = await start_task(request, actor, f"import of {what}", work)
     raise web.HTTPSeeOther(url(request, "x_kb_import_task", task=task.id))
 
 
 @routes.get("/x/kb/import/{task}", name="x_kb_import_task")
 @curator
 async def import_progress(request: web.Request, actor: Actor) -> web.Response:
-    task = request.app[TASKS].get(actor.user_id, request.match_info["task"])
-    if task is None:
-        return render(request, "error.html", status=404, code=ErrorCode.NOT_FOUND,
-                      message="no such import here (imports are kept while the portal runs)")
-    return render(request, "admin/kb_import_task.html", task=task)
+    task = await task_of(request, actor)
+    done = task.state == TaskState.DONE
+    return render(request, "admin/kb_import_task.html", task=task,
+                  report=imports.ImportReport.from_dict(task.result) if done else None)
 
 
 def _uploads(files) -> list[tuple[str, bytes]]:

@@ -22,7 +22,7 @@ from backend.identity.actor import Actor
 from backend.identity.models import Role
 from backend.processes import master_import
 from backend.web.kit import SETTINGS, UOW, error_status, field_errors, page, render, url
-from backend.web.tasks import TASKS, Task
+from backend.web.tasks import start_task, task_of
 
 routes = web.RouteTableDef()
 importer = page(Role.ADMIN, Role.MANAGER)
@@ -68,10 +68,10 @@ async def upload(request: web.Request, actor: Actor) -> web.Response:
     uow, who = request.app[UOW], actor.via("portal")
 
     def work(report):
-        return {"kind": "preview", "token": token, "file": name,
-                "report": master_import.preview_import(uow, who, data=body, file_name=name, progress=report)}
+        checked = master_import.preview_import(uow, who, data=body, file_name=name, progress=report)
+        return {"kind": "preview", "token": token, "file": name, "report": checked.to_dict()}
 
-    task = request.app[TASKS].start(actor.user_id, f"check of {name}", work)
+    task = await start_task(request, actor, f"check of {name}", work)
     raise web.HTTPSeeOther(url(request, "x_import_task", task=task.id))
 
 
@@ -94,38 +94,31 @@ async def run(request: web.Request, actor: Actor) -> web.Response:
         result = master_import.import_master_data(uow, who, data=body, file_name=name, progress=report)
         if result.written:
             path.unlink(missing_ok=True)
-        return {"kind": "import", "token": token, "file": name, "report": result}
+        return {"kind": "import", "token": token, "file": name, "report": result.to_dict()}
 
-    task = request.app[TASKS].start(actor.user_id, f"import of {name}", work)
+    task = await start_task(request, actor, f"import of {name}", work)
     raise web.HTTPSeeOther(url(request, "x_import_task", task=task.id))
 
 
 @routes.get("/x/import/{task}", name="x_import_task")
 @importer
 async def progress(request: web.Request, actor: Actor) -> web.Response:
-    task = _task(request, actor)
-    return render(request, "admin/import_task.html", task=task, shown=SHOWN_PROBLEMS,
-                  report=task.result["report"] if not task.running and task.result else None,
-                  outcome=task.result if not task.running and task.result else None)
+    task = await task_of(request, actor)
+    outcome = task.result if not task.running and task.result else None
+    return render(request, "admin/import_task.html", task=task, shown=SHOWN_PROBLEMS, outcome=outcome,
+                  report=master_import.ImportReport.from_dict(outcome["report"]) if outcome else None)
 
 
 @routes.get("/x/import/{task}/problems.csv", name="x_import_problems")
 @importer
 async def problems(request: web.Request, actor: Actor) -> web.Response:
-    task = _task(request, actor)
+    task = await task_of(request, actor)
     if task.running or not task.result:
         raise web.HTTPSeeOther(url(request, "x_import_task", task=task.id))
     stem = Path(task.result["file"]).stem
-    return web.Response(body=master_import.problems_csv(task.result["report"]), content_type="text/csv",
+    report = master_import.ImportReport.from_dict(task.result["report"])
+    return web.Response(body=master_import.problems_csv(report), content_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{stem}-problems.csv"'})
-
-
-def _task(request: web.Request, actor: Actor) -> Task:
-    task = request.app[TASKS].get(actor.user_id, request.match_info["task"])
-    if task is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "no such import here (imports are kept while the portal runs): "
-                          "upload the file again")
-    return task
 
 
 def _limit(request: web.Request) -> int:

@@ -8,13 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 
 import pytest
 from openpyxl import load_workbook
 
 from backend.processes.master_import import NAMES
-from tests.integration.web.served import serve
+from tests.integration.web.served import finished_page, serve
 
 from .helpers import counts, rows, to_csv
 
@@ -25,16 +24,6 @@ def portal(sqlite_url, tmp_path):
     with served:
         portal.url = served.base_url
         yield portal
-
-
-def _finished(client, url: str, *, within: float = 60.0):
-    deadline = time.monotonic() + within
-    while True:
-        page = client.get(url)
-        if 'http-equiv="refresh"' not in page.text:
-            return page
-        assert time.monotonic() < deadline, "the import did not finish"
-        time.sleep(0.2)
 
 
 def _upload(client, name: str, data: bytes, **kw):
@@ -49,7 +38,7 @@ def test_upload_preview_import_and_result(portal):
 
     started = _upload(admin, "customers.csv", to_csv(rows(30)), allow_redirects=False)
     assert started.status_code == 303
-    preview = _finished(admin, started.headers["Location"])
+    preview = finished_page(admin, started.headers["Location"])
     assert "120 rows checked: 30 customers, 60 sites, 30 contacts, 120 items will be created" in preview.text
     assert 'id="sample"' in preview.text and "Customer 0" in preview.text
     assert counts(portal.uow) == before  # a preview writes nothing
@@ -57,7 +46,7 @@ def test_upload_preview_import_and_result(portal):
     token = re.search(r'name="token" value="([\w-]+)"', preview.text).group(1)
     run = admin.post("/portal/x/import/run", {"token": token}, allow_redirects=False)
     assert run.status_code == 303
-    result = _finished(admin, run.headers["Location"])
+    result = finished_page(admin, run.headers["Location"])
     assert "120 rows imported: 30 customers, 60 sites, 30 contacts, 120 items created" in result.text
     assert re.search(r"Customers CU-\d{6} to CU-\d{6}", result.text)
     after = counts(portal.uow)
@@ -75,7 +64,7 @@ def test_a_refused_file_lists_every_row_and_field_and_changes_nothing(portal):
     records[9]["serial"] = records[8]["serial"]
     before = counts(portal.uow)
     started = _upload(manager, "bad.csv", to_csv(records), allow_redirects=False)
-    page = _finished(manager, started.headers["Location"])
+    page = finished_page(manager, started.headers["Location"])
     assert "20 rows, 2 refused (2 problems): nothing was imported" in page.text
     assert 'name="token"' not in page.text  # no Import button
     table = page.text.split('id="problems"', 1)[1]
@@ -94,7 +83,7 @@ def test_a_refused_file_lists_every_row_and_field_and_changes_nothing(portal):
 def test_a_file_missing_columns_is_refused_with_their_names(portal):
     admin = portal.client("admin")
     started = _upload(admin, "cols.csv", b"name,mobile\nA,9820011111\n", allow_redirects=False)
-    page = _finished(admin, started.headers["Location"])
+    page = finished_page(admin, started.headers["Location"])
     assert "<code>invalid_input</code> the file has no column customer_ref" in page.text
     assert "Nothing was imported." in page.text
 

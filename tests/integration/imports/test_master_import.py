@@ -7,6 +7,7 @@ semicolons and missing columns."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from backend.catalog.models import Item
 from backend.customers.models import Contact, Customer, Site
 from backend.errors import DomainError, ErrorCode
-from backend.processes.master_import import import_master_data, preview_import, problems_csv
+from backend.processes.master_import import ImportReport, import_master_data, preview_import, problems_csv
 from tests.factories import CMC_SERIAL, build_world
 
 from .helpers import HEADER, counts, mobile, rows, to_csv
@@ -182,6 +183,25 @@ def test_a_csv_with_a_byte_order_mark_semicolons_and_any_case_headers_imports(an
                   delimiter=";").replace(";".join(HEADER).encode(), ";".join(header).encode())
     report = import_master_data(any_uow, world.admin, data=data, file_name="excel.csv")
     assert report.written and report.items == 8, report.problems
+
+
+def test_a_report_comes_back_whole_from_plain_data_and_lists_the_same_problems(any_uow):
+    """The portal keeps a check's or an import's report as JSON in its task row, and renders the page and
+    the problems CSV from there."""
+    world = build_world(any_uow)
+    records = rows(3)
+    records[1]["mobile"] = "12345"
+    records[2]["serial"] = records[0]["serial"]
+    refused = preview_import(any_uow, world.admin, data=to_csv(records, HEADER + ["Colour"]), file_name="c.csv")
+    written = import_master_data(any_uow, world.admin, data=to_csv(rows(2, start=10)), file_name="d.csv")
+    assert refused.problems and refused.sample and refused.ignored_columns == ("Colour",)
+    assert written.written and len(written.customer_codes) == 2
+
+    for report in (refused, written):
+        back = ImportReport.from_dict(json.loads(json.dumps(report.to_dict())))
+        assert back == report
+        assert back.summary() == report.summary() and back.refused_rows == report.refused_rows
+        assert problems_csv(back) == problems_csv(report)
 
 
 @pytest.mark.parametrize("header, missing", [

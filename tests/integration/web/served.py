@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 import requests
@@ -96,6 +97,17 @@ class Client:
         r = self.post("/portal/login", {"email": email, "password": password})
         assert r.status_code == 200, r.text[:500]
         return r
+
+
+def finished_page(client: Client, url: str, *, within: float = 60.0) -> requests.Response:
+    """A progress page once it no longer refreshes itself: its task has ended (waited for, bounded)."""
+    deadline = time.monotonic() + within
+    while True:
+        page = client.get(url)
+        if 'http-equiv="refresh"' not in page.text:
+            return page
+        assert time.monotonic() < deadline, "the task did not end"
+        time.sleep(0.1)
 
 
 def serve(sqlite_url: str, tmp_path) -> tuple[Served, Portal]:

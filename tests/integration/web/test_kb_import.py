@@ -4,23 +4,14 @@ that refreshes itself, then the import's report; bad uploads change nothing."""
 from __future__ import annotations
 
 import re
-import time
 
 from backend.knowledge import service as kb
+
+from .served import finished_page
 
 GOOD = b"---\ntitle: Descale the geyser\ntags: geyser\n---\n# Descale\n\nDrain the tank every six months.\n"
 ALSO = b"# Reset the microwave\n\nUnplug it for one minute, then plug it in again.\n"
 EMPTY = b"   \n"
-
-
-def _wait_until_done(client, url: str, *, within: float = 60.0):
-    deadline = time.monotonic() + within
-    while True:
-        page = client.get(url)
-        if 'http-equiv="refresh"' not in page.text:
-            return page
-        assert time.monotonic() < deadline, "the import did not finish"
-        time.sleep(0.2)
 
 
 def _slugs(portal) -> set[str]:
@@ -37,7 +28,7 @@ def test_markdown_files_import_in_the_background_and_report_each_file(portal):
     progress_url = started.headers["Location"]
     assert re.search(r"/portal/x/kb/import/[\w-]+$", progress_url)
 
-    done = _wait_until_done(admin, progress_url)
+    done = finished_page(admin, progress_url)
     assert "2 created" in done.text and "1 refused" in done.text
     assert "empty.md" in done.text and "<code>invalid_input</code>" in done.text
     added = _slugs(portal) - before
@@ -46,7 +37,7 @@ def test_markdown_files_import_in_the_background_and_report_each_file(portal):
     assert added <= published
 
     again = admin.post("/portal/x/kb/import", {"publish": "1"}, files=files[:2], allow_redirects=False)
-    assert "2 unchanged" in _wait_until_done(admin, again.headers["Location"]).text
+    assert "2 unchanged" in finished_page(admin, again.headers["Location"]).text
     assert _slugs(portal) - before == added  # nothing imported twice
 
 
@@ -55,7 +46,7 @@ def test_a_csv_of_questions_and_answers_imports_as_drafts_when_not_published(por
     csv = b"question,answer,tags\nHow do I clean the AC filter?,Slide it out and rinse it monthly.,ac\n"
     started = admin.post("/portal/x/kb/import", {}, files=[("files", ("faq.csv", csv, "text/csv"))],
                          allow_redirects=False)
-    assert "1 created" in _wait_until_done(admin, started.headers["Location"]).text
+    assert "1 created" in finished_page(admin, started.headers["Location"]).text
     drafts = kb.list_articles(portal.uow, portal.world.admin, status="draft", limit=500)
     assert any(a.title == "How do I clean the AC filter?" for a in drafts)
 
@@ -83,7 +74,7 @@ def test_only_curators_import_and_only_the_starter_sees_the_progress(portal):
     started = admin.post("/portal/x/kb/import", {"publish": "1"},
                          files=[("files", ("descale.md", GOOD, "text/markdown"))], allow_redirects=False)
     progress_url = started.headers["Location"]
-    _wait_until_done(admin, progress_url)
+    finished_page(admin, progress_url)
     assert portal.client("manager").get(progress_url).status_code == 404
     for who in ("agent", "tech", "alice"):
         client = portal.client(who)

@@ -24,7 +24,8 @@ from backend.lifecycle import Lifecycle
 from backend.processes import job_outcomes, payments
 from backend.processes.contract_visits import schedule_due_visits
 from backend.repairs.service import ESTIMATE_MOVES as REPAIR_ESTIMATE_MOVES
-from backend.web.tasks import TASK_MOVES, Task, TaskState
+from backend.tasks.lifecycle import TASK_MOVES, Task
+from backend.tasks.models import TaskState
 from tests.factories import NOCOVER_SERIAL
 from tests.unit.core.flows import drive_to
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -159,6 +161,23 @@ def test_markdown_import_reports_bad_files_and_keeps_the_good_ones(uow, admin, t
         "bad-yaml.md": "invalid_input", "empty.md": "invalid_input", "huge.md": "invalid_input",
         "latin1.md": "invalid_input", "x/good.md": "duplicate",
     }
+
+
+def test_an_import_report_comes_back_whole_from_plain_data(uow, admin, tmp_path):
+    """The portal keeps a finished import's report as JSON in its task row and renders it from there."""
+    _write(tmp_path, "good.md", "# Good\ntext")
+    _write(tmp_path, "same.md", "# Same\ntext")
+    imports.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
+    _write(tmp_path, "good.md", "# Good\nnew text")
+    _write(tmp_path, "new.md", "# New\ntext")
+    _write(tmp_path, "empty.md", "# Only a title\n")
+    report = imports.import_markdown_folder(uow, admin, folder=tmp_path, progress=False)
+    assert report.created and report.updated and report.unchanged and report.failed
+
+    back = imports.ImportReport.from_dict(json.loads(json.dumps(report.to_dict())))
+
+    assert back == report and back.summary() == "1 created, 1 updated (new version), 1 unchanged, 1 refused"
+    assert back.failed[0] == imports.ImportProblem("empty.md", "invalid_input", report.failed[0].message)
 
 
 def test_importing_a_missing_folder_is_refused(uow, admin, tmp_path):
