@@ -162,6 +162,7 @@ async def test_the_worker_holding_a_session_is_killed_and_the_client_carries_on_
         # a websocket is logged when it ends: ask which worker this client's address sticks to
         with urllib.request.urlopen(url + "/health", timeout=10) as resp:
             assert resp.status == 200
+        await eventually(lambda: nginx.upstreams("/health"), timeout=10, what="nginx logs the request")
         [serving] = set(nginx.upstreams("/health"))
         dropped: list[float] = []
         customer.sio.on("disconnect", lambda *_: dropped.append(time.monotonic()))
@@ -173,9 +174,12 @@ async def test_the_worker_holding_a_session_is_killed_and_the_client_carries_on_
         await customer.wait_text("You said: during", timeout=30)
         await customer.say("after")
         await customer.wait_text("You said: after", timeout=30)
+        before = len(nginx.upstreams("/health"))
         with urllib.request.urlopen(url + "/health", timeout=10) as resp:
             assert resp.status == 200
-        others = set(nginx.upstreams("/health")) - {serving}
+        # nginx logs a request after its answer has gone out: wait for the line
+        await eventually(lambda: len(nginx.upstreams("/health")) > before, timeout=10, what="nginx logs the request")
+        others = set(nginx.upstreams("/health")[before:]) - {serving}
         assert others, "no request reached the other worker"
         stored = [d.get("text") for d in customer.seqs.values()]
         for text in ("before", "during", "after"):
