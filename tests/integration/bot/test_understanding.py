@@ -101,8 +101,9 @@ def test_a_frustrated_customer_is_queued(kb_stack, words):
 def test_two_messages_the_bot_cannot_read_reach_the_queue(kb_stack):
     bot, _uow, _portal = kb_stack
     me = "fallbacks-1"
-    first = bot.say(me, "zyx quib flarn")  # both read as nlu_fallback by the model as trained
+    first = bot.say(me, "zyx quib flarn")  # no word the bot knows: not understood (the unknown-words guard)
     assert custom(first) == [] and "Here's what I found" not in texts(first), first
-    reply = bot.say(me, "qwop zxcv")
+    assert "I couldn't find an answer to that" in texts(first)  # an unclear message tries the articles first
+    reply = bot.say(me, "???")  # no word at all
     assert custom(reply) == [{"handoff": {"reason": "repeated_fallback", "requested_by": "bot"}}], reply
     assert bot.tracker(me)["paused"] is True
