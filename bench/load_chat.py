@@ -19,8 +19,11 @@ conversation after another, each a realistic mix:
 
 A turn is timed from ``user_uttered`` to the first ``bot_uttered`` of the
 answer (a bot or system message whose ``seq`` is after the customer's). Each
-level runs N conversations at once, without think time (closed loop: the
-saturated figure), until ``--duration`` seconds or ``--max-turns`` turns;
+level runs N conversations at once, by default without think time (closed
+loop: the saturated figure), or with ``--think S``: each customer pauses a
+random 0.5·S–1.5·S seconds (seeded) before each message after the first, as
+people read and type (the paced figure: what N customers at once see), until
+``--duration`` seconds or ``--max-turns`` turns;
 turns that finish in the first ``--warmup`` seconds are not counted. The
 floor: the same conversations posted to Rasa's REST channel straight
 (``--rasa-urls``, conversations spread over them), in the same run.
@@ -36,6 +39,7 @@ import itertools
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -188,12 +192,14 @@ class RestChat:
 
 async def run_level(path: str, conversations: int, customers: list[Customer], *, url: str = "",
                     rasa_urls: list[str] = (), duration: float = 30, max_turns: int = 600, warmup: float = 2,
-                    timeout: float = 30, handoff_every: int = HANDOFF_EVERY) -> dict:
+                    timeout: float = 30, handoff_every: int = HANDOFF_EVERY, think: float = 0.0,
+                    seed: int = 7) -> dict:
     """``conversations`` customers at once on ``path`` ("hub" or "rest"); the level's summary."""
     import aiohttp
 
     rec = Recorder(warmup, duration, max_turns)
     counter = itertools.count()
+    pauses = random.Random(seed)
     run = uuid.uuid4().hex[:6]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
         async def one_conversation() -> None:
@@ -206,7 +212,9 @@ async def run_level(path: str, conversations: int, customers: list[Customer], *,
             async with chat:
                 rec.conversations += 1
                 rec.handoffs += handoff
-                for kind, text in script(customer, handoff):
+                for i, (kind, text) in enumerate(script(customer, handoff)):
+                    if think and i:
+                        await asyncio.sleep(think * pauses.uniform(0.5, 1.5))
                     if not rec.more():
                         return
                     t = time.perf_counter()
@@ -257,7 +265,8 @@ def demo_customers(limit: int = 20) -> list[Customer]:
 
 def markdown(report: dict) -> str:
     lines = ["# Load test: concurrent customer conversations (bench/load_chat.py)", "",
-             "Each row: N conversations at once, closed loop (no think time), through nginx → hub → Rasa "
+             "Each row: N conversations at once, closed loop (no think time) unless the run's label says "
+             "think S (a pause of 0.5·S–1.5·S s before each message after the first), through nginx → hub → Rasa "
              "(`hub`) or posted to Rasa's REST channel straight (`rest`, the floor), in the same run. "
              "Turn = `user_uttered` → first `bot_uttered` of the answer. Load average (1 min) before "
              "each row; 2 shared cores.", "",
@@ -284,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-turns", type=int, default=600, help="counted turns per level and path")
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--timeout", type=float, default=30, help="seconds a turn may take before it is an error")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a customer reads and types before each message (0: closed loop)")
     parser.add_argument("--label", default="run")
     parser.add_argument("--out", type=Path, default=RESULTS / "load_chat")
     parser.add_argument("--append", action="store_true", help="add this run to the existing results")
@@ -297,13 +308,14 @@ def main(argv: list[str] | None = None) -> int:
             load = round(os.getloadavg()[0], 2)
             row = asyncio.run(run_level(path, n, customers, url=args.url, rasa_urls=rasa_urls,
                                         duration=args.duration, max_turns=args.max_turns, warmup=args.warmup,
-                                        timeout=args.timeout))
+                                        timeout=args.timeout, think=args.think))
             row["load_before"], row["load_after"] = load, round(os.getloadavg()[0], 2)
             print(f"    {args.label}: N={n:>3} {path:<4} {row['turns']:>4} turns, {row.get('turns_per_s')} turns/s, "
                   f"p50 {row.get('p50')} p95 {row.get('p95')} p99 {row.get('p99')} ms, errors {row['errors']}, "
                   f"load {load}", flush=True)
             rows.append(row)
-    run = {"label": args.label, "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    label = f"{args.label}, think {args.think:g} s" if args.think else args.label
+    run = {"label": label, "think_s": args.think, "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": f"{platform.machine()}, {os.cpu_count()} cores", "url": args.url,
            "rasa_processes": len(rasa_urls), "rasa_urls": rasa_urls, "duration_s": args.duration,
            "max_turns": args.max_turns, "rows": rows}
@@ -315,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
         report["runs"].append(run)
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(report, indent=2) + "\n")
-        args.out.with_suffix(".md").write_text(markdown(report))
+        md = args.out.with_suffix(".md")
+        notes = md.read_text().partition("\n## Notes")[1:] if args.append and md.exists() else ("", "")
+        md.write_text(markdown(report) + "".join(notes))  # hand-written notes under the table are kept
     return 0
 
 

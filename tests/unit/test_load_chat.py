@@ -109,3 +109,11 @@ def test_rest_floor_is_bounded_in_time():
     assert 3 <= row["turns"] <= len(seen["rest"]) <= row["turns"] + 3  # the last turns in flight are not counted
     assert row["window_s"] < 1.5
     assert row["p50"] >= DELAY * 1000
+
+
+def test_think_time_paces_each_customer():
+    # pauses of 0.5·0.4–1.5·0.4 s before every message but the first: in 0.6 s each of the
+    # 3 customers sends at most 1 + 0.6 / 0.2 messages (closed loop: dozens)
+    row, seen = asyncio.run(run("rest", duration=0.6, max_turns=10_000, think=0.4))
+    assert row["errors"] == {}
+    assert 3 <= row["turns"] <= len(seen["rest"]) <= 3 * 4
