@@ -47,7 +47,7 @@ from backend.identity.models import Role, User  # noqa: E402
 from backend.identity.tokens import issue_token  # noqa: E402
 from backend.migrate import upgrade  # noqa: E402
 
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"  # Rasa as the profiles run it: scripts/rasa_run.py
 PY = ROOT / ".venv" / "bin" / "python"
 MODEL = ROOT / "bot" / "models" / "fieldserv.tar.gz"
 model = MODEL  # --model
@@ -86,7 +86,7 @@ def start_stack(work: Path, name: str, package: str, env: dict) -> tuple[str, st
     endpoints = work / f"{name}-endpoints.yml"
     endpoints.write_text("action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n")
     procs.append(subprocess.Popen(
-        [str(RASA), "run", "--enable-api", "-m", str(model), "-p", str(rport), "-i", "127.0.0.1",
+        [str(RASA_PY), str(ROOT / "scripts" / "rasa_run.py"), "run", "--enable-api", "-m", str(model), "-p", str(rport), "-i", "127.0.0.1",
          "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "bot" / "credentials.yml")],
         cwd=work, env={**env, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{aport}/webhook"},

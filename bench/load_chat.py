@@ -40,7 +40,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -50,6 +49,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT / "bench"))
+from bot_turns import pct, summarise  # noqa: E402  (the percentile rule every bot bench shares)
 HANDOFF_EVERY = 20
 
 
@@ -74,12 +75,6 @@ def script(customer: Customer, handoff: bool) -> list[tuple[str, str]]:
         ("knowledge", "how often should an air conditioner be serviced?"),
         ("thanks", "thanks a ton"),
     ]
-
-
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (the same rule as bench/bot_turns.py)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 @dataclass
@@ -119,9 +114,8 @@ class Recorder:
         if not self.timings:
             return out
         window = max(1e-9, (self.last_counted or 0) - (self.first_counted or 0))
-        out.update(window_s=round(window, 2), turns_per_s=round(len(self.timings) / window, 2),
-                   p50=round(pct(self.timings, 50), 1), p95=round(pct(self.timings, 95), 1),
-                   p99=round(pct(self.timings, 99), 1), mean=round(statistics.fmean(self.timings), 1),
+        out.update(summarise(self.timings), window_s=round(window, 2),
+                   turns_per_s=round(len(self.timings) / window, 2),
                    by_kind={k: {"turns": len(v), "p50": round(pct(v, 50), 1), "p95": round(pct(v, 95), 1)}
                             for k, v in sorted(self.kinds.items())})
         return out

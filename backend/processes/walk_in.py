@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-
 from backend import fields, idempotency
 from backend.billing.models import Invoice
 from backend.billing.service import InvoiceView, invoice_view

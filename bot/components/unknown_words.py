@@ -62,9 +62,8 @@ class UnknownWordsGuard(GraphComponent):
         for table in training_data.lookup_tables:
             for element in table.get("elements") or []:
                 seen.update(words(str(element)))
-        for value in training_data.entity_synonyms.values():
-            seen.update(words(value))
-        seen.update(words(" ".join(training_data.entity_synonyms)))
+        for synonym, value in training_data.entity_synonyms.items():
+            seen.update(words(f"{synonym} {value}"))
         self.vocabulary = frozenset(seen)
         with self._storage.write_to(self._resource) as folder:
             (folder / VOCABULARY_FILE).write_text(json.dumps(sorted(seen)), encoding="utf-8")

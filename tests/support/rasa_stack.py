@@ -32,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+RASA_RUN = ROOT / "scripts" / "rasa_run.py"  # `rasa` as every profile runs it (the schema validator built once)
 PY = ROOT / ".venv" / "bin" / "python"
 MODEL = ROOT / "bot" / "models" / "fieldserv.tar.gz"
 CACHE = ROOT / "var" / "test-cache"
@@ -158,7 +160,7 @@ def start_stack(workdir: Path, *, database_url: str, secret_key: str, model: Pat
             endpoint_text += "tracker_store:\n  type: SQL\n  url: ${RASA_TRACKER_URL}\n"
         endpoints.write_text(endpoint_text + stores_yaml, encoding="utf-8")
         rlog = workdir / "rasa.log"
-        stack.rasa_command = [str(RASA), "run", "--enable-api", "-m", str(model), "-p", stack.url.rsplit(":", 1)[1],
+        stack.rasa_command = [str(RASA_PY), str(RASA_RUN), "run", "--enable-api", "-m", str(model), "-p", stack.url.rsplit(":", 1)[1],
                               "-i", "127.0.0.1", "--endpoints", str(endpoints), "--credentials", str(credentials)]
         stack.rasa_env = base_env
         stack.procs.append(subprocess.Popen(stack.rasa_command, cwd=workdir, env=base_env, stdout=rlog.open("wb"),

@@ -45,7 +45,7 @@ pytestmark = [pytest.mark.rasa, pytest.mark.anyio]  # slow but real: the real pr
 ROOT = Path(__file__).resolve().parents[3]
 DEVRUN = ROOT / "scripts" / "devrun.py"
 PY = ROOT / ".venv" / "bin" / "python"
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA = f'{ROOT / ".venv-rasa" / "bin" / "python"} {ROOT / "scripts" / "rasa_run.py"}'  # as Procfile.dev runs it
 SECRET = "fault-injection-secret"
 START_TIMEOUT = 300.0
 

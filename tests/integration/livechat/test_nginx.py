@@ -3,13 +3,21 @@ deploy/prodconf.py) on free ports in front of two hub workers that share one
 Redis: a Socket.IO session over long-polling and one over WebSocket through
 it, static files from disk, and the worker holding a session SIGKILLed: the
 client reconnects through nginx to the other worker and nothing is lost or
-stored twice. Rasa is the scripted stand-in (FakeRasa)."""
+stored twice; and the profile's front as `make run-prod` runs it (both
+workers under scripts/devrun.py --keep-going) with the chat widget in
+Debian's Chromium: the worker holding its session is SIGKILLed mid-chat, the
+widget carries on through the other, and the supervisor restarts the killed
+one. Rasa is the scripted stand-in (FakeRasa)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import shlex
+import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -20,7 +28,13 @@ import pytest
 
 from deploy.prodconf import resolve, write
 from tests.conftest import _require
+from tests.e2e.livechat.test_browser import widget_say
 from tests.integration.livechat.harness import Customer, HubProcess, eventually, free_port, hub_env
+from tests.support.browser import ARGS, CHROMIUM, needs_chromium
+from tests.unit.test_devrun import Devrun
+from tests.unit.test_devrun_prod import pid_of
+
+ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = [pytest.mark.redis, pytest.mark.anyio]
 NGINX = Path("/usr/sbin/nginx")
@@ -58,12 +72,26 @@ class Nginx:
                 self.proc.wait(5)
 
 
-@pytest.fixture
-def profile(tmp_path, sqlite_url, hub_uow, people, fake_rasa):
+def wait_http(url: str, nginx: Nginx, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline or nginx.proc.poll() is not None:
+                raise RuntimeError(f"nginx did not answer; see {nginx.dir / 'error.log'}")
+            time.sleep(0.1)
+
+
+def render_profile(tmp_path: Path, sqlite_url: str, rasa_url: str) -> tuple[str, int, int, dict[str, str]]:
+    """The profile's nginx rendered on free ports (deploy/prodconf.py) for two hub workers sharing Redis:
+    the public URL, the workers' ports and their environment."""
     redis_url = _require("TEST_REDIS_URL", "Redis")
     if not NGINX.is_file():
         message = "Debian's nginx is missing (make run-prod installs it: apt-get install -y nginx)"
-        if __import__("os").environ.get("REQUIRE_SERVICES") == "1":
+        if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail(message)
         pytest.skip(message)
     public, p1, p2 = free_port(), free_port(), free_port()
@@ -71,8 +99,14 @@ def profile(tmp_path, sqlite_url, hub_uow, people, fake_rasa):
     settings = resolve({"PUBLIC_LISTEN": f"127.0.0.1:{public}", "PUBLIC_URL": public_url,
                         "HUB_LISTEN": f"127.0.0.1:{p1},127.0.0.1:{p2}", "SECRET_KEY": "x"}, tmp_path / "prod")
     write(tmp_path / "prod", settings)
-    env = hub_env(sqlite_url, fake_rasa.url, REDIS_URL=redis_url, HUB_ALLOWED_ORIGINS=public_url,
+    env = hub_env(sqlite_url, rasa_url, REDIS_URL=redis_url, HUB_ALLOWED_ORIGINS=public_url,
                   HUB_REDIS_CHANNEL=f"fieldserv-nginx-{uuid.uuid4().hex[:12]}")
+    return public_url, p1, p2, env
+
+
+@pytest.fixture
+def profile(tmp_path, sqlite_url, hub_uow, people, fake_rasa):
+    public_url, p1, p2, env = render_profile(tmp_path, sqlite_url, fake_rasa.url)
     hubs = {f"127.0.0.1:{p}": HubProcess(p, env, tmp_path / f"hub-{p}.log") for p in (p1, p2)}
     nginx = None
     try:
@@ -85,16 +119,7 @@ def profile(tmp_path, sqlite_url, hub_uow, people, fake_rasa):
             if hub.proc is None or hub.proc.poll() is not None:
                 raise RuntimeError(f"a hub worker did not start; see {hub.log_path}")
         nginx = Nginx(tmp_path / "prod")
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(public_url + "/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or nginx.proc.poll() is not None:
-                    raise RuntimeError(f"nginx did not answer; see {nginx.dir / 'error.log'}")
-                time.sleep(0.1)
+        wait_http(public_url + "/health", nginx)
         yield public_url, hubs, nginx
     finally:
         if nginx is not None:
@@ -187,3 +212,68 @@ async def test_the_worker_holding_a_session_is_killed_and_the_client_carries_on_
             assert stored.count(f"You said: {text}") == 1, stored  # and answered once
     finally:
         await customer.close()
+
+
+@pytest.fixture
+def supervised_profile(tmp_path, sqlite_url, hub_uow, people, fake_rasa):
+    """The profile's front as `make run-prod` runs it: two hub workers under the supervisor
+    (scripts/devrun.py --keep-going) behind the rendered nginx."""
+    public_url, p1, p2, env = render_profile(tmp_path, sqlite_url, fake_rasa.url)
+    assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    procfile = "".join(
+        f"hub{i}: cd {shlex.quote(str(ROOT))} && {assignments} HUB_HOST=127.0.0.1 HUB_PORT={port} "
+        f"exec {shlex.quote(sys.executable)} -m livechat  # ready: http://127.0.0.1:{port}/health\n"
+        for i, port in ((1, p1), (2, p2)))
+    run = Devrun(tmp_path, procfile, "--keep-going")
+    nginx = None
+    try:
+        run.wait_for("status: hub1 up, hub2 up")
+        nginx = Nginx(tmp_path / "prod")
+        wait_http(public_url + "/health", nginx)
+        yield public_url, run, {f"127.0.0.1:{p1}": "hub1", f"127.0.0.1:{p2}": "hub2"}, nginx, fake_rasa
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        run.popen.send_signal(signal.SIGTERM)
+        try:
+            run.wait_exit()
+        finally:
+            run.kill()
+
+
+@pytest.mark.browser
+@needs_chromium
+async def test_the_widget_in_chromium_carries_on_through_the_other_worker_and_the_supervisor_restarts_the_killed_one(
+        supervised_profile):
+    url, run, names, nginx, rasa = supervised_profile
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = await browser.new_page()
+            await page.goto(url + "/")
+            await page.click(".fsc-launch")
+            await widget_say(page, "before")
+            await page.wait_for_selector(".fsc-bot >> text=You said: before", timeout=30000)
+            # a websocket is logged when it ends: ask which worker this client's address sticks to
+            await asyncio.to_thread(wait_http, url + "/health", nginx)
+            await eventually(lambda: nginx.upstreams("/health"), timeout=10, what="nginx logs the request")
+            serving_at = nginx.upstreams("/health")[-1]
+            serving = names[serving_at]
+            killed = pid_of(run, serving)
+            os.killpg(killed, signal.SIGKILL)
+            await widget_say(page, "during")  # kept by the widget until it is connected again
+            await page.wait_for_selector(".fsc-bot >> text=You said: during", timeout=60000)
+            await widget_say(page, "after")
+            await page.wait_for_selector(".fsc-bot >> text=You said: after", timeout=30000)
+            assert await page.locator(".fsc-me").all_inner_texts() == ["before", "during", "after"]
+            assert await page.locator(".fsc-me.fsc-pending").count() == 0
+        finally:
+            await browser.close()
+    # a websocket is logged when it ends (the browser closed): the one after the kill was on the other worker
+    await eventually(lambda: set(nginx.upstreams("/socket.io/")) - {serving_at}, timeout=10,
+                     what="the widget's session after the kill is on the other worker")
+    assert [r["message"] for r in rasa.received] == ["before", "during", "after"]  # each once
+    await asyncio.to_thread(run.wait_for, f"{serving} is up again")  # the supervisor brought it back
+    assert pid_of(run, serving) != killed
