@@ -10,6 +10,9 @@ text of every training example and every incoming message it adds
   mean of the last-layer vectors of the word pieces inside that token (the
   sentence vector where a token has none, e.g. past the 128-piece cut).
 
+Where the typo corrector (bot/components/typos.py) mended a misspelling, the
+mended text is encoded, and each token is matched by its span in it.
+
 Configuration (bot/config.yml): ``folder`` (default ``$NLU_ENCODER_DIR`` or
 var/nlu-encoder, the export of ``python -m bot.components.export``), ``alias``.
 The encoder is loaded once per process and shared by every instance.
@@ -34,6 +37,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.minilm import MiniLM, default_folder
+from bot.components.spelling import MENDED
 
 log = logging.getLogger(__name__)
 BATCH = 64
@@ -87,20 +91,28 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         todo = [m for m in messages if m.get(TEXT) and m.get(TOKENS_NAMES[TEXT])]
         for start in range(0, len(todo), BATCH):
-            chunk = todo[start:start + BATCH]
-            for message, encoded in zip(chunk, self.encoder.encode([m.get(TEXT) for m in chunk])):
-                sequence = self._token_vectors(message.get(TOKENS_NAMES[TEXT]), encoded)
+            chunk = [self._view(m) for m in todo[start:start + BATCH]]
+            for (message, _, spans), encoded in zip(chunk, self.encoder.encode([text for _, text, _ in chunk])):
+                sequence = self._token_vectors(spans, encoded)
                 sentence = (encoded.sentence * self.scale)[None, :]
                 self.add_features_to_message(sequence, sentence, TEXT, message)
         return messages
 
     @staticmethod
-    def _token_vectors(tokens: list, encoded) -> np.ndarray:
-        """One vector per token: the mean of the word pieces whose characters fall inside it."""
+    def _view(message: Message) -> tuple[Message, str, list[tuple[int, int]]]:
+        """The text to encode and each token's span in it: the mended text where there is one."""
+        mended = message.get(MENDED)
+        if mended:
+            return message, mended["text"], [tuple(span) for span in mended["spans"]]
+        return message, message.get(TEXT), [(t.start, t.end) for t in message.get(TOKENS_NAMES[TEXT])]
+
+    @staticmethod
+    def _token_vectors(spans: list[tuple[int, int]], encoded) -> np.ndarray:
+        """One vector per token: the mean of the word pieces whose characters fall inside its span."""
         starts = np.array([s for s, _ in encoded.offsets] or [0])
         ends = np.array([e for _, e in encoded.offsets] or [0])
-        out = np.empty((len(tokens), encoded.sentence.shape[0]), dtype=np.float32)
-        for i, token in enumerate(tokens):
-            inside = (starts < token.end) & (ends > token.start) if encoded.offsets else np.zeros(0, bool)
+        out = np.empty((len(spans), encoded.sentence.shape[0]), dtype=np.float32)
+        for i, (start, end) in enumerate(spans):
+            inside = (starts < end) & (ends > start) if encoded.offsets else np.zeros(0, bool)
             out[i] = encoded.pieces[inside].mean(0) if inside.any() else encoded.sentence
         return out

@@ -8,7 +8,8 @@ depends on the model alone. The patterns are in handoff_patterns.py.
 On a hit the intent becomes ``request_human`` with confidence 1.0 (first in
 the ranking) and the message gets an entity ``handoff_trigger`` (``asked`` or
 ``frustrated``) that action_handoff passes on as the handoff's reason.
-Messages starting with "/" (buttons) are left alone.
+Messages starting with "/" (buttons) are left alone. Where the typo corrector
+mended a misspelling ("a real persn"), the mended text is checked too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.handoff_patterns import trigger
+from bot.components.spelling import MENDED
 
 HANDOFF_INTENT = "request_human"
 TRIGGER_ENTITY = "handoff_trigger"
@@ -50,7 +52,8 @@ class HandoffNet(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            why = trigger(text)
+            mended = (message.get(MENDED) or {}).get("text")
+            why = trigger(text) or (trigger(mended) if mended else None)
             if why is None:
                 continue
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != self.intent]

@@ -11,7 +11,8 @@ has no word seen in training: keyboard noise, or no word at all ("???", an
 emoji alone). A misspelling beside one known word still reaches the model
 ("wat r my jobs" has "my" and "jobs"); so does anything with a digit ("5"
 answering a rating, a phone number, a reference), an entity a rule-based
-extractor found (an e-mail address), and a button payload ("/...").
+extractor found (an e-mail address), and a button payload ("/..."). A word the
+typo corrector mended to a training word ("helo") counts as known.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.spelling import MENDED
 from bot.components.vocabulary import unreadable, words
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -78,7 +80,8 @@ class UnknownWordsGuard(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            if extracted(message) or not unreadable(message.get(TEXT) or "", self.vocabulary):
+            text = (message.get(MENDED) or {}).get("text") or message.get(TEXT) or ""
+            if extracted(message) or not unreadable(text, self.vocabulary):
                 continue
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
             top = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}

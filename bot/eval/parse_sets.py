@@ -7,6 +7,8 @@ message is parsed (pipeline, fallback and the handoff net included):
 
 * ``heldout``: bot/tests/nlu_test.yml (the held-out split of the training data);
 * ``independent``: bot/eval/independent.tsv (written apart from bot/data, see bot/eval/README.md);
+* ``independent_b``: bot/eval/independent_b.tsv (set B, another author; its lines equal to a
+  training line are marked ``trained`` and left out of its figures);
 * ``calibration_oos``: bot/eval/calibration_oos*.tsv, out-of-domain lines kept out of training
   to choose the fallback threshold on (bot/eval/calibrate.py);
 * ``hwu64_oos`` and ``hwu64_chitchat``: ../shared/eval/hwu64 (or $HWU64_DIR), measure only.
@@ -19,26 +21,18 @@ parse took. bot/eval/report.py turns that into figures.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import logging
 import os
-import re
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
+from bot.eval.lines import ROOT, norm, read_tsv, training_lines, unannotated
 
 
 def hwu64_dir() -> Path:
     return Path(os.environ.get("HWU64_DIR") or ROOT.parent / "shared" / "eval" / "hwu64")
-
-
-def read_tsv(path: Path, intent_column: str) -> list[tuple[str, str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return [(row[intent_column], row["text"]) for row in csv.DictReader(f, delimiter="\t")]
 
 
 def read_rasa_yaml(path: Path) -> list[tuple[str, str]]:
@@ -51,8 +45,7 @@ def read_rasa_yaml(path: Path) -> list[tuple[str, str]]:
         for line in block["examples"].splitlines():
             line = line.strip()
             if line.startswith("- "):
-                text = ANNOTATION.sub(lambda m: m.group(1) or m.group(2), line[2:].strip())
-                out.append((block["intent"], text))
+                out.append((block["intent"], unannotated(line[2:].strip())))
     return out
 
 
@@ -60,6 +53,7 @@ def sets() -> dict[str, list[tuple[str, str]]]:
     out = {
         "heldout": read_rasa_yaml(ROOT / "bot" / "tests" / "nlu_test.yml"),
         "independent": read_tsv(ROOT / "bot" / "eval" / "independent.tsv", "intent"),
+        "independent_b": read_tsv(ROOT / "bot" / "eval" / "independent_b.tsv", "intent"),
         "calibration_oos": read_tsv(ROOT / "bot" / "eval" / "calibration_oos.tsv", "intent")
         + read_tsv(ROOT / "bot" / "eval" / "calibration_oos_written.tsv", "intent"),
     }
@@ -76,6 +70,7 @@ async def parse_all(model: str, todo: dict[str, list[tuple[str, str]]]) -> dict:
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)
+    trained = training_lines()
     result = {"model": model, "sets": {}}
     for name, rows in todo.items():
         parsed = []
@@ -89,7 +84,7 @@ async def parse_all(model: str, todo: dict[str, list[tuple[str, str]]]) -> dict:
             parsed.append({"text": text, "expected": expected, "predicted": intent.get("name"),
                            "confidence": round(float(intent.get("confidence") or 0.0), 4),
                            "top": top.get("name"), "top_confidence": round(float(top.get("confidence") or 0.0), 4),
-                           "ms": round(took, 2)})
+                           "ms": round(took, 2), "trained": norm(text) in trained})
         result["sets"][name] = parsed
     return result
 

@@ -103,6 +103,10 @@ def summarise(parsed: dict) -> dict:
     for name in ("heldout", "independent"):
         if name in sets:
             out[name] = scores(sets[name])
+    if "independent_b" in sets:  # its lines equal to a training line measure memory: left out
+        out["independent_b"] = scores([r for r in sets["independent_b"] if not r.get("trained")])
+        out["independent_b"]["left_out_as_trained"] = sum(1 for r in sets["independent_b"] if r.get("trained"))
+        out["independent_b"]["misses"] = len(out["independent_b"]["misses"])  # a count: the lines stay unread
     if "hwu64_oos" in sets:
         out["hwu64_oos"] = oos(sets["hwu64_oos"])
     if "hwu64_chitchat" in sets:
@@ -124,9 +128,14 @@ def lines(summary: dict, kb: dict | None, entities: dict | None) -> list[str]:
                    f"{entities['intent_accuracy']:.3f}, macro-F1 {entities['intent_macro_f1']:.3f}")
         for name, fig in entities.get("entities", {}).items():
             out.append(f"  entities ({name}): micro-F1 {fig['micro_f1']:.3f}, macro-F1 {fig['macro_f1']:.3f}")
-    v = summary.get("independent")
-    if v:
-        out.append(f"independent validation set ({v['examples']}): accuracy {v['accuracy']:.3f}, "
+    for name, title in (("independent", "independent validation set"),
+                        ("independent_b", "set B (another author, never read line by line)")):
+        v = summary.get(name)
+        if not v:
+            continue
+        left_out = f", {v['left_out_as_trained']} lines equal to training lines left out" \
+            if "left_out_as_trained" in v else ""
+        out.append(f"{title} ({v['examples']}{left_out}): accuracy {v['accuracy']:.3f}, "
                    f"macro-F1 {v['macro_f1']:.3f} (over the set's own intents only, without the zero of "
                    f"nlu_fallback and of intents it has no line for: {v['macro_f1_own_intents']:.3f})")
         out.append(f"  handoff (request_human) recall: {v['handoff_recall']:.3f} "
@@ -181,12 +190,17 @@ def markdown(record: dict, text: list[str]) -> str:
              f"Run {m['when']} at commit {m['commit']} (plus the working tree), {m['cores']} cores ({m['cpu']}), "
              f"{m['memory']}, load average {m['load_average']}; model `{nlu.get('model')}`.\n",
              "```", *text, "```\n"]
-    v = nlu.get("independent")
-    if v:
-        parts.append("## Independent validation set: per intent\n")
+    for name, title in (("independent", "Independent validation set"), ("independent_b", "Set B")):
+        v = nlu.get(name)
+        if not v:
+            continue
+        parts.append(f"## {title}: per intent\n")
         parts.append("| intent | support | precision | recall | F1 |\n|---|---:|---:|---:|---:|")
         for k, r in sorted(v["per_intent"].items()):
             parts.append(f"| {k} | {r['support']} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} |")
+        if name == "independent_b":  # kept unread, so that it is not tuned on (bot/eval/README.md)
+            parts.append(f"\n{v['misses']} misses, not listed here: they are in var/bot/parsed.json.\n")
+            continue
         parts.append(f"\n### Misses ({len(v['misses'])})\n")
         parts += [f"- `{x['text']}`: expected {x['expected']}, got {x['predicted']} ({x['confidence']:.2f})"
                   for x in v["misses"]]

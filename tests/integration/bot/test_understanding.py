@@ -107,3 +107,15 @@ def test_two_messages_the_bot_cannot_read_reach_the_queue(kb_stack):
     reply = bot.say(me, "???")  # no word at all
     assert custom(reply) == [{"handoff": {"reason": "repeated_fallback", "requested_by": "bot"}}], reply
     assert bot.tracker(me)["paused"] is True
+
+
+def test_misspelt_words_are_read_as_the_words_they_stand_for(kb_stack):
+    """The typo corrector: a greeting, a request for a person and a thank-you, each misspelt."""
+    bot, _uow, _portal = kb_stack
+    me = "typos-1"
+    greeted = texts(bot.say(me, "helloo"))  # not a word the bot knows; one letter from "hello"
+    assert "How can I help" in greeted or "What can I do for you" in greeted, greeted
+    assert "I couldn't find an answer" not in greeted
+    thanked = texts(bot.say(me, "thnks"))
+    assert "welcome" in thanked.lower() or "Happy to help" in thanked, thanked
+    queued(bot, me, bot.say(me, "cn i tlk to a real persn"), "customer_request")
