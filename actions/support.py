@@ -134,7 +134,7 @@ class ActionSearchKnowledge(Action):
                 reply.say("utter_kb_more", kb_title=hit.title, kb_link=article_link(hit.slug))
         if is_problem_report(question):
             reply.say("utter_kb_offer_booking")
-        return (reply.say("utter_kb_was_it_helpful").set("handoff_offered", False)
+        return (reply.say("utter_kb_was_it_helpful").set("handoff_offered", False).set("kb_feedback_asked", True)
                 .set("kb_article", {"id": best.article_id, "version": best.version})
                 .set("kb_question", question[:500]))
 
@@ -146,13 +146,14 @@ def article_link(slug: str) -> str:
 
 
 class ActionKbFeedback(Action):
-    """The "Did this help?" buttons: record the answer on the article; "no" hands over to a person."""
+    """The answer to "Did this help?" (its buttons, or a typed yes or no right after it: rules.yml):
+    record it on the article; "no" hands over to a person."""
 
     def name(self) -> str:
         return "action_kb_feedback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        helpful = ((tracker.latest_message or {}).get("intent") or {}).get("name") == "kb_helpful"
+        helpful = ((tracker.latest_message or {}).get("intent") or {}).get("name") in ("kb_helpful", "affirm")
         article = tracker.get_slot("kb_article")
         if isinstance(article, dict) and isinstance(article.get("id"), int):
             try:
@@ -162,7 +163,8 @@ class ActionKbFeedback(Action):
                     query=tracker.get_slot("kb_question"))
             except Exception:  # feedback is a nicety: never block the customer on it
                 log.exception("knowledge-base feedback not recorded")
-        events: list[EventType] = [SlotSet("kb_article", None), SlotSet("kb_question", None)]
+        events: list[EventType] = [SlotSet("kb_article", None), SlotSet("kb_question", None),
+                                   SlotSet("kb_feedback_asked", False)]
         if helpful:
             dispatcher.utter_message(response="utter_kb_glad")
             return events

@@ -62,6 +62,27 @@ def test_yes_it_helped_is_recorded_and_the_bot_carries_on(kb_stack):
     assert bot.tracker(me)["paused"] is False
 
 
+
+def test_a_typed_no_to_did_this_help_hands_over_like_the_button(kb_stack):
+    bot, uow, _portal = kb_stack
+    me = "kb-visitor-typed-no"
+    assert "Did this help?" in texts(bot.say(me, "how do I clean the drain pump filter of my washing machine"))
+    reply = bot.say(me, "no it didn't")
+    assert custom(reply) == [{"handoff": {"reason": "kb_not_helpful", "requested_by": "customer"}}]
+    assert feedback(uow, me) == [False]
+
+
+def test_a_typed_yes_counts_only_right_after_the_question(kb_stack):
+    bot, uow, _portal = kb_stack
+    me = "kb-visitor-typed-yes"
+    assert "Did this help?" in texts(bot.say(me, "how often should I clean the AC filters"))
+    assert "Glad it helped" in texts(bot.say(me, "yes"))
+    assert feedback(uow, me) == [True]
+    assert "Did this help?" in texts(bot.say(me, "how do I clean the drain pump filter of my washing machine"))
+    bot.say(me, "thanks")  # not an answer to the question: it no longer stands
+    reply = bot.say(me, "no")
+    assert feedback(uow, me) == [True] and custom(reply) == [], reply
+
 def test_a_question_the_articles_do_not_answer_offers_a_person(kb_stack):
     bot, uow, _portal = kb_stack
     me = "kb-visitor-3"

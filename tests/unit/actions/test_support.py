@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from actions import runtime, support
 from tests.unit.actions.helpers import make_tracker, responses, run, said, slot_events
 
@@ -109,7 +111,7 @@ def test_a_confident_answer_is_given_with_related_titles(world):
     assert said(out, "utter_kb_answer")["kb_link"] == "http://127.0.0.1:8080/portal/kb/descaling-a-geyser"
     assert searcher.asked[0][0] == "descale geyser"
     slots = slot_events(events)
-    assert slots["handoff_offered"] is False
+    assert slots["handoff_offered"] is False and slots["kb_feedback_asked"] is True
     assert slots["kb_article"] == {"id": 7, "version": 2} and slots["kb_question"] == "descale geyser"
 
 
@@ -151,6 +153,17 @@ def test_no_it_did_not_help_is_recorded_and_hands_over(world, uow):
     assert [e["event"] for e in events][-1] == "pause"
     assert _feedback(uow) == [(article.id, False, tracker.sender_id, None)]
 
+
+
+@pytest.mark.parametrize(("intent", "helpful"), [("affirm", True), ("deny", False)])
+def test_a_typed_yes_or_no_right_after_the_question_counts_like_its_button(world, uow, intent, helpful):
+    article = _article(uow)
+    tracker = make_tracker({"kb_article": {"id": article.id, "version": 1}, "kb_feedback_asked": True},
+                           intent=intent)
+    events, out = run(support.ActionKbFeedback(), tracker)
+    assert responses(out) == (["utter_kb_glad"] if helpful else ["utter_kb_not_helpful_handoff"])
+    assert _feedback(uow) == [(article.id, helpful, tracker.sender_id, None)]
+    assert slot_events(events)["kb_feedback_asked"] is False
 
 def test_no_without_a_known_article_still_hands_over(world, uow):
     _, out = run(support.ActionKbFeedback(), make_tracker({"kb_article": {"id": 999}}, intent="kb_not_helpful"))
