@@ -28,7 +28,7 @@ environment (tests/unit/bot/test_spelling.py).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -52,7 +52,7 @@ def max_distance(word: str) -> int:
     return 2 if len(word) >= LONG_WORD else 1
 
 
-def candidate(word: str, known: Iterable[str] | frozenset[str]) -> bool:
+def candidate(word: str, known: Container[str]) -> bool:
     """Whether ``word`` (lower case) is one the corrector may mend."""
     return word.isalpha() and len(word) >= MIN_LENGTH and word not in known and word not in english_words()
 
