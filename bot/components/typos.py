@@ -18,7 +18,6 @@ those of what the customer typed; a message with no misspelling is untouched.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -32,6 +31,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.spelling import MENDED, Speller, apply, shifted
+from bot.components.stored import load_json, save_json
 
 COUNTS_FILE = "word_counts.json"
 
@@ -61,16 +61,13 @@ class TypoCorrector(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         words = [t.text for m in training_data.training_examples for t in m.get(TOKENS_NAMES[TEXT]) or []]
         self.speller = Speller.from_words(words)
-        with self._storage.write_to(self._resource) as folder:
-            (folder / COUNTS_FILE).write_text(json.dumps(self.speller.counts, sort_keys=True), encoding="utf-8")
+        save_json(self._storage, self._resource, COUNTS_FILE, self.speller.counts)
         return self._resource
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> TypoCorrector:
-        with model_storage.read_from(resource) as folder:
-            counts = json.loads((folder / COUNTS_FILE).read_text(encoding="utf-8"))
-        return cls(model_storage, resource, counts)
+        return cls(model_storage, resource, load_json(model_storage, resource, COUNTS_FILE))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self.process(training_data.training_examples)

@@ -17,7 +17,6 @@ typo corrector mended to a training word ("helo") counts as known.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -31,6 +30,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.spelling import MENDED
+from bot.components.stored import load_json, save_json
 from bot.components.vocabulary import unreadable, words
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -67,16 +67,13 @@ class UnknownWordsGuard(GraphComponent):
         for synonym, value in training_data.entity_synonyms.items():
             seen.update(words(f"{synonym} {value}"))
         self.vocabulary = frozenset(seen)
-        with self._storage.write_to(self._resource) as folder:
-            (folder / VOCABULARY_FILE).write_text(json.dumps(sorted(seen)), encoding="utf-8")
+        save_json(self._storage, self._resource, VOCABULARY_FILE, sorted(seen))
         return self._resource
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> UnknownWordsGuard:
-        with model_storage.read_from(resource) as folder:
-            vocabulary = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
-        return cls(model_storage, resource, frozenset(vocabulary))
+        return cls(model_storage, resource, frozenset(load_json(model_storage, resource, VOCABULARY_FILE)))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
