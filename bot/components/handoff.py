@@ -27,7 +27,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.handoff_patterns import trigger
-from bot.components.spelling import MENDED
+from bot.components.messages import mended_text, overrule
 
 HANDOFF_INTENT = "request_human"
 TRIGGER_ENTITY = "handoff_trigger"
@@ -52,14 +52,11 @@ class HandoffNet(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            mended = (message.get(MENDED) or {}).get("text")
+            mended = mended_text(message)
             why = trigger(text) or (trigger(mended) if mended else None)
             if why is None:
                 continue
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != self.intent]
-            top = {INTENT_NAME_KEY: self.intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.set(INTENT, top, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+            overrule(message, self.intent)
             entities = [e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) != TRIGGER_ENTITY]
             entities.append({ENTITY_ATTRIBUTE_TYPE: TRIGGER_ENTITY, ENTITY_ATTRIBUTE_VALUE: why,
                              ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(text), EXTRACTOR: "HandoffNet"})

@@ -15,7 +15,6 @@ Configuration: ``weight`` (the vote's share, 0.5: a plain average) and ``C``
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -31,6 +30,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.messages import rank
+from bot.components.stored import load_json, save_json
 from bot.components.vote import LinearVote, mixed
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class SentenceVote(GraphComponent):
         self.vote = LinearVote(tuple(str(c) for c in fitted.classes_), fitted.coef_, fitted.intercept_)
         with self._storage.write_to(self._resource) as folder:
             np.savez(folder / WEIGHTS_FILE, weights=self.vote.weights, bias=self.vote.bias)
-            (folder / INTENTS_FILE).write_text(json.dumps(list(self.vote.intents)), encoding="utf-8")
+        save_json(self._storage, self._resource, INTENTS_FILE, list(self.vote.intents))
         return self._resource
 
     @classmethod
@@ -94,8 +95,8 @@ class SentenceVote(GraphComponent):
         try:
             with model_storage.read_from(resource) as folder:
                 arrays = np.load(folder / WEIGHTS_FILE)
-                intents = json.loads((folder / INTENTS_FILE).read_text(encoding="utf-8"))
-                vote = LinearVote(tuple(intents), arrays["weights"], arrays["bias"])
+                weights, bias = arrays["weights"], arrays["bias"]
+            vote = LinearVote(tuple(load_json(model_storage, resource, INTENTS_FILE)), weights, bias)
         except (ValueError, FileNotFoundError):
             vote = None  # trained without data: DIET's ranking stands
         return cls({**cls.get_default_config(), **config}, model_storage, resource, vote)
@@ -108,8 +109,5 @@ class SentenceVote(GraphComponent):
             if vector is None or not message.get(INTENT_RANKING_KEY):
                 continue
             ranking = {r[INTENT_NAME_KEY]: float(r[PREDICTED_CONFIDENCE_KEY]) for r in message.get(INTENT_RANKING_KEY)}
-            new = [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: score}
-                   for name, score in mixed(ranking, self.vote.probabilities(vector), self.weight)]
-            message.set(INTENT, new[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, new, add_to_output=True)
+            rank(message, mixed(ranking, self.vote.probabilities(vector), self.weight))
         return messages

@@ -30,7 +30,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.spelling import MENDED, Speller, apply, shifted
+from bot.components.spelling import MENDED, Speller, apply, english_words, shifted
 from bot.components.stored import load_json, save_json
 
 COUNTS_FILE = "word_counts.json"
@@ -67,6 +67,7 @@ class TypoCorrector(GraphComponent):
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> TypoCorrector:
+        english_words()  # the 82,765-word dictionary read at start-up, not on the first customer's message
         return cls(model_storage, resource, load_json(model_storage, resource, COUNTS_FILE))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -24,12 +24,12 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
-    ENTITIES, EXTRACTOR, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT,
+    ENTITIES, EXTRACTOR, TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.spelling import MENDED
+from bot.components.messages import mended_text, overrule
 from bot.components.stored import load_json, save_json
 from bot.components.vocabulary import unreadable, words
 
@@ -77,11 +77,7 @@ class UnknownWordsGuard(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            text = (message.get(MENDED) or {}).get("text") or message.get(TEXT) or ""
-            if extracted(message) or not unreadable(text, self.vocabulary):
-                continue
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
-            top = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.set(INTENT, top, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+            text = mended_text(message) or message.get(TEXT) or ""
+            if not extracted(message) and unreadable(text, self.vocabulary):
+                overrule(message, FALLBACK_INTENT)
         return messages

@@ -26,24 +26,33 @@ def norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", unannotated(text).lower()).split())
 
 
+def examples(path: Path) -> list[tuple[str, str]]:
+    """(intent, annotated line) for every NLU example of a Rasa YAML file (synonyms and lookups have
+    no intent and give "")."""
+    out = []
+    for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+        for line in str(block.get("examples") or "").splitlines():
+            if line.strip().startswith("- "):
+                out.append((block.get("intent") or "", line.strip()[2:].strip()))
+    return out
+
+
 def training_lines(data: Path = ROOT / "bot" / "data") -> dict[str, str]:
     """Every NLU example of ``data``, normalised → "file: line"."""
-    out = {}
-    for path in sorted(data.rglob("*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    out[norm(line.strip()[2:])] = f"{path.relative_to(ROOT)}: {line.strip()[2:]}"
-    return out
+    return {norm(line): f"{path.relative_to(ROOT)}: {line}"
+            for path in sorted(data.rglob("*.yml")) for _, line in examples(path)}
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
 
 
 def read_tsv(path: Path, intent_column: str = "intent") -> list[tuple[str, str]]:
     """(intent, text) rows of a tab-separated evaluation set."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return [(row[intent_column], row["text"]) for row in csv.DictReader(f, delimiter="\t")]
+    return [(row[intent_column], row["text"]) for row in rows(path)]
 
 
 def tsv_texts(path: Path) -> list[str]:
     """The text column of a tab-separated evaluation set (whatever its label columns)."""
-    with path.open(encoding="utf-8", newline="") as f:
-        return [row["text"] for row in csv.DictReader(f, delimiter="\t")]
+    return [row["text"] for row in rows(path)]

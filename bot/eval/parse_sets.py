@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.eval.lines import ROOT, norm, read_tsv, training_lines, unannotated
+from bot.eval.lines import ROOT, examples, norm, read_tsv, training_lines, unannotated
 
 
 def hwu64_dir() -> Path:
@@ -36,17 +36,7 @@ def hwu64_dir() -> Path:
 
 
 def read_rasa_yaml(path: Path) -> list[tuple[str, str]]:
-    import yaml
-
-    out = []
-    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-        if "intent" not in block:
-            continue
-        for line in block["examples"].splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                out.append((block["intent"], unannotated(line[2:].strip())))
-    return out
+    return [(intent, unannotated(line)) for intent, line in examples(path) if intent]
 
 
 def sets() -> dict[str, list[tuple[str, str]]]:
