@@ -9,6 +9,8 @@ message is parsed (pipeline, fallback and the handoff net included):
 * ``independent``: bot/eval/independent.tsv (written apart from bot/data, see bot/eval/README.md);
 * ``independent_b``: bot/eval/independent_b.tsv (set B, another author; its lines equal to a
   training line are marked ``trained`` and left out of its figures);
+* ``independent_c``: bot/eval/independent_c.tsv (set C, a third author, sealed before the fourth
+  round of training data; treated like set B);
 * ``calibration_oos``: bot/eval/calibration_oos*.tsv, out-of-domain lines kept out of training
   to choose the fallback threshold on (bot/eval/calibrate.py);
 * ``hwu64_oos`` and ``hwu64_chitchat``: ../shared/eval/hwu64 (or $HWU64_DIR), measure only.
@@ -44,6 +46,7 @@ def sets() -> dict[str, list[tuple[str, str]]]:
         "heldout": read_rasa_yaml(ROOT / "bot" / "tests" / "nlu_test.yml"),
         "independent": read_tsv(ROOT / "bot" / "eval" / "independent.tsv", "intent"),
         "independent_b": read_tsv(ROOT / "bot" / "eval" / "independent_b.tsv", "intent"),
+        "independent_c": read_tsv(ROOT / "bot" / "eval" / "independent_c.tsv", "intent"),
         "calibration_oos": read_tsv(ROOT / "bot" / "eval" / "calibration_oos.tsv", "intent")
         + read_tsv(ROOT / "bot" / "eval" / "calibration_oos_written.tsv", "intent"),
     }

@@ -7,6 +7,8 @@ compared lower-cased, with punctuation, spacing and entity annotations ignored.
 Set B (bot/eval/independent_b.tsv, written by another author who never saw
 bot/data) had 34 short lines equal to training lines when it was frozen ("yes",
 "never mind"); they are left out of its figures, and no other may join them.
+Set C (bot/eval/independent_c.tsv, a third author, sealed before the fourth
+round of training data) is held to the same rule with its own 41 lines.
 """
 
 from __future__ import annotations
@@ -91,3 +93,25 @@ def test_set_b_is_the_one_frozen_before_the_model_was_scored_on_it():
     frozen = re.search(r"independent_b\.tsv` sha256 `([0-9a-f]{64})`",
                        (ROOT / "bot" / "eval" / "README.md").read_text()).group(1)
     assert hashlib.sha256(SET_B.read_bytes()).hexdigest() == frozen
+
+
+SET_C = ROOT / "bot" / "eval" / "independent_c.tsv"
+# set C's lines that equal a training line, as found when it was frozen (not scored)
+SET_C_TRAINED_AT_FREEZE = frozenset({
+    "4", "absolutely", "affirmative", "am i talking to a real person", "are you a bot", "bas karo", "bye",
+    "correct", "cya", "haan bilkul", "hello", "helpful article", "hi", "hlo", "i accept the estimate",
+    "i want to give feedback", "incorrect", "is this automated", "job done", "leave it", "nah", "nahi", "negative",
+    "next job", "nope", "ok bye", "on site now", "operator", "reached", "sahi hai", "send me the payment link",
+    "stop", "stop asking me questions", "technician kab aayega", "tell me a joke", "track my service request",
+    "when does my warranty expire", "who is the prime minister of japan", "withdraw my complaint", "yeah", "yes"})
+
+
+def test_no_line_of_set_c_is_trained_on_beyond_those_found_at_its_freeze():
+    train = training_lines()
+    assert {norm(t) for t in tsv_lines(SET_C) if norm(t) in train} <= SET_C_TRAINED_AT_FREEZE
+
+
+def test_set_c_is_the_one_frozen_before_the_model_was_scored_on_it():
+    frozen = re.search(r"independent_c\.tsv` sha256 `([0-9a-f]{64})`",
+                       (ROOT / "bot" / "eval" / "README.md").read_text()).group(1)
+    assert hashlib.sha256(SET_C.read_bytes()).hexdigest() == frozen

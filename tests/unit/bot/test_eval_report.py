@@ -1,0 +1,41 @@
+"""How `make eval-nlu` scores a sealed evaluation set (bot/eval/report.py)."""
+
+from __future__ import annotations
+
+from bot.eval.report import sealed, summarise
+
+
+def row(expected: str, predicted: str, text: str = "x", trained: bool = False) -> dict:
+    return {"text": text, "expected": expected, "predicted": predicted, "confidence": 0.9, "trained": trained, "ms": 10.0}
+
+
+def test_a_sealed_set_reports_how_many_it_missed_but_not_which():
+    rows = [row("greet", "greet", "hello there"), row("goodbye", "nlu_fallback", "catch you later"),
+            row("pay_invoice", "pay_invoice", "pay my bill")]
+    figures = sealed(rows)
+    assert figures["misses"] == 1
+    assert "catch you later" not in repr(figures)
+    assert figures["accuracy"] == round(2 / 3, 4)
+
+
+def test_lines_equal_to_training_lines_are_left_out_of_a_sealed_sets_figures():
+    rows = [row("affirm", "deny", "yes", trained=True), row("affirm", "affirm", "yes that is right")]
+    figures = sealed(rows)
+    assert figures["left_out_as_trained"] == 1
+    assert figures["examples"] == 1
+    assert figures["accuracy"] == 1.0
+
+
+def test_a_sealed_sets_chit_chat_lines_are_scored_on_their_own():
+    rows = [row("affirm", "affirm"), row("deny", "out_of_scope"), row("thank", "thank"), row("stop", "stop"),
+            row("greet", "nlu_fallback")]
+    assert sealed(rows)["chit_chat"] == {"examples": 4, "accuracy": 0.75}
+
+
+def test_every_sealed_set_in_the_parsed_file_is_summarised_without_its_lines():
+    parsed = {"model": "m", "sets": {"independent_b": [row("greet", "goodbye", "hiya")],
+                                     "independent_c": [row("thank", "thank", "cheers mate")]}}
+    summary = summarise(parsed)
+    assert summary["independent_b"]["misses"] == 1
+    assert summary["independent_c"]["accuracy"] == 1.0
+    assert "hiya" not in repr(summary)
