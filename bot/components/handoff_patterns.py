@@ -11,16 +11,22 @@ What counts:
 * asked: a verb of talking or connecting with a word for a person ("talk to
   someone", "connect me to an agent", "put me through to support", "agent se
   baat karao"); wanting or getting a human ("I need a real person", "get me a
-  human", "humans only"); a call back; a message that is only such a word
+  human", "humans only"); a call back or a call arranged ("have your manager
+  ring me", "arrange a call"); the number to reach one ("customer care
+  number do"); "whom should I speak to"; the same in Hinglish, Tamil and
+  Bengali in Roman script ("mujhe call karo", "agent kitta pesanum",
+  "manusher sathe kotha bolte chai"); a message that is only such a word
   ("agent", "operator", "customer care").
 * frustrated: "this is useless", "you are not helping", "waste of time",
-  "stupid bot", "you don't understand", "bakwas", ...; or a message in capitals
+  "stupid bot", "you don't understand", "bakwas", "this bot is a joke",
+  "consumer court", "ye bot kuch samajhta nahi", ...; or a message in capitals
   (three or more words of letters, references, serials and short acronyms
   such as AC, TV, SR-000123 aside).
 
 Not a handoff: questions about the bot itself ("are you a human?", "is this a
-bot"), "send someone to fix it" (a service request), "the technician was a
-nice person" (no verb asking for one).
+bot"), "send someone to fix it" and "register a complaint and send someone"
+(service requests), "the technician was a nice person" (no verb asking for
+one).
 """
 
 from __future__ import annotations
@@ -28,42 +34,60 @@ from __future__ import annotations
 import re
 
 _PERSON = (r"(?:a\s+|an\s+|the\s+|your\s+|some\s+|any\s+|one\s+of\s+your\s+)?(?:real\s+|live\s+|actual\s+|human\s+|"
-           r"senior\s+|proper\s+)?(?:human(?:\s+being)?s?|person|people|agent|someone|somebody|anyone|anybody|"
-           r"representative|rep|executive|operator|manager|supervisor|advisor|adviser|staff(?:\s+member)?|"
+           r"senior\s+|proper\s+)?(?:(?:service|account|corporate|customer|support)\s+){0,2}"
+           r"(?:human(?:\s+being)?s?|person|people|agent|some\s*one|some\s*body|sum1|anyone|anybody|guy|"
+           r"representative|rep|executive|operator|manager|supervisor|advisor|adviser|coordinator|staff(?:\s+member)?|"
+           r"call\s+cent(?:re|er)|complaints?\s+(?:department|team|cell|desk)|service\s+cent(?:re|er)|cust\s+care|"
            r"(?:your|the|support|service)\s+team|"
            r"customer\s+(?:care|service|support)(?:\s+(?:team|staff|person|executive|agent|desk|representative|"
            r"centre|center))?|(?:care|service|support)\s+(?:team|staff|person|executive|agent|desk|representative)|"
            r"support|help\s*desk|helpdesk|team\s+member|employee|insaan|banda|aadmi)\b")
 _ASKED = [
     # talk / speak / chat / connect / transfer ... to a person
-    r"\b(?:talk|tlk|speak|speek|spk|chat|connect|conect|connet|transfer|tranfer|escalate|complain|"
+    r"\b(?:talk|tlk|speak|speek|spk|chat|connect|conect|connet|transfer|tranfer|escalate|complain(?=\s+to\b)|"
     r"put\s+me\s+through|(?:put|get)\s+me\s+in\s+touch|hand\s+(?:me\s+|this\s+|it\s+|the\s+chat\s+)?over|"
-    r"pass\s+(?:me|this|it)|forward\s+me|switch\s+me|baat)\w*\b(?:\s+\w+){0,3}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
+    r"pass\s+(?:me|this|it)|forward\s+me|switch\s+me|route\s+me|reach|baat)\w*\b(?:\s+\w+){0,4}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
     # want / need / get me / give me ... a human
     r"\b(?:want|need|get(?:\s+me)?|give\s+me|bring|requesting|request|demand|prefer|rather\s+have|looking\s+for)\s+"
-    r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a\s+|an\s+|some\s+|the\s+|your\s+)?"
+    r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a\s+|an\s+|some\s+|the\s+|your\s+|one\s+|any\s+)?"
     r"(?:real\s+|live\s+|actual\s+)?(?:human|person|agent|representative|executive|operator|live\s+agent|"
     r"customer\s+care|manager|supervisor)\b",
     r"\b(?:someone|somebody|a\s+person|a\s+human)\s+who\s+(?:can|could|will)\s+(?:actually\s+)?help\b",
+    r"\b(?:someone|somebody|a\s+person|a\s+human)\s+who\s+(?:actually\s+|really\s+)?(?:knows|understands)\b",
+    # "whom should I speak to", "who can I talk to"
+    r"\bwho(?:m)?\s+(?:should|can|could|do|shall)?\s*(?:i|we)?\s*(?:to\s+)?(?:speak|talk)\s+(?:to|with)\b",
+    r"\bhuman\s+beings?\b",
+    # a number to reach a person: "customer care number do"
+    r"\b(?:customer\s+(?:care|service|support)|cust\s+care|helpline|call\s+cent(?:re|er)|support|office)\s+"
+    r"(?:number|no\b|phone|contact)",
     r"\bhelp\s+from\s+(?:a\s+|an\s+|your\s+|some\s+)?(?:person|human|agent|staff|someone|somebody|team)\b",
-    r"\b(?:person|human|agent|someone|somebody)\s+(?:i|we)\s+can\s+(?:talk|speak|chat)\b",
+    r"\b(?:person|human|agent|someone|somebody|operator|executive)\s+(?:i|we)\s+(?:can|could|may)\s+(?:talk|speak|chat)\b",
     r"\b(?:do\s*n[o']?t|dont|do\s+not)\s+want\s+(?:to\s+(?:talk|chat|speak)\s+(?:to|with)\s+)?(?:a\s+|the\s+|this\s+|your\s+)?"
     r"(?:bot|robot|machine|chatbot)\b",
     r"\b(?:staff|agent|person|someone|somebody|executive|team)(?:\s+member)?(?:\s+\w+){0,3}\s+(?:message|text|"
     r"contact|email|whatsapp)\s+me\b",
-    r"\b(?:real|live|actual)\s+(?:human|person|people|agent)\b",
+    r"\b(?:real|live|actual)\s+(?:human|person|people|agent|guy|employee|executive|staff|operator)\b",
     r"\bhumans?\s+(?:only|please|pls|plz|agent|support|help)\b",
     r"\b(?:human|agent|operator|representative|executive|customer\s+(?:care|service|support))\s+"
     r"(?:please|pls|plz|chahiye)\b",
     r"\bescalate\b",
     # a call back
-    r"\bcall\s*(?:me\s+)?back\b|\bcallback\b|^\W*(?:please\s+|pls\s+|kindly\s+)?(?:call|phone|ring)\s+me\b|"
-    r"\b(?:someone|somebody|executive|agent|person|team)\b(?:\s+\w+){0,4}\s+(?:call|contact|phone|ring)\s+me\b|"
-    r"\b(?:someone|somebody|anyone|a\s+person)\s+on\s+the\s+phone\b",
+    r"\bcall\s*(?:me\s+)?back\b|\bcallback\b|^\W*(?:please\s+|pls\s+|kindly\s+)?(?:call|phone|ring|telephone)\s+me\b|"
+    r"\b(?:someone|somebody|nobody|anyone|anybody|executive|agent|person|team|manager|supervisor|staff|members?|side|"
+    r"end|care)\b(?:\s+\w+){0,4}\s+(?:call|calls|contact|phone|ring|telephone)\s+me\b|"
+    r"\barrange\s+(?:for\s+)?(?:a\s+|one\s+)?(?:phone\s+)?call\b|\b(?:give|make)\s+(?:me\s+)?(?:a|one)\s+(?:phone\s+)?call\b|"
+    r"\bput\s+me\s+on\s+(?:a|the)\s+(?:call|phone)\b|"
+    r"\b(?:someone|somebody|anyone|a\s+person)\b(?:\s+\w+){0,4}\s+on\s+the\s+(?:phone|line)\b",
     # Hinglish: "agent se baat karao", "kisi insaan se baat", "insaan chahiye"
-    r"\b(?:agent|insaan|insan|banda|aadmi|kisi|person|human)\s+(?:se|ko|chahiye|bhejo|bulao|bula\s+do)\b",
+    r"\b(?:agent|insaan|insan|banda|aadmi|kisi|person|human)\s+(?:se|ko|chahiye|bulao|bula\s+do)\b",
     r"\bkoi\s+(?:agent|insaan|insan|banda|aadmi|person|human)\b",
     r"\bbaat\s+(?:karao|karwao|karni|karna|karwa)\b",
+    r"\b(?:mujhe|muje|mujhko)\s+(?:call|phone)\b|\b(?:call|phone)\s+(?:kar\s+lo|kar\s+do|karo|karwa\w*|kijiye|karein|kare)\b",
+    # Tamil and Bengali in Roman script: "agent kitta pesanum", "manush er sathe kotha bolte chai", "call pannunga"
+    r"\b(?:agent|human|person|executive|manager|supervisor|insaan|manush\w*|support|care|coordinator)\s+"
+    r"(?:kitta|kita|er\s+sathe|sathe|se|ko)\s+(?:pesa\w*|pesu\w*|kotha|baat|connect|line)",
+    r"\bcall\s+pannu\w*|\bphone\s*la\s+pes\w*|\bphone\s+kor\w*|\bkotha\s+bol\w*\s+chai\b",
+    r"\b(?:supervisor|manager|executive|agent|someone|human)\b.{0,20}\b(?:line\s+pe|on\s+the\s+line)\b",
     # any human / person who can help
     r"\b(?:is\s+there\s+)?(?:any|a)\s*(?:one|body)?\s*(?:human|person)\s+(?:who|that|to)\s+(?:can|could)?\s*help",
     r"\b(?:anyone|anybody|someone)\s+from\s+(?:the|your)\s+(?:company|team|office|support|staff)\b",
@@ -83,14 +107,26 @@ _FRUSTRATED = [
     r"\b(?:you|u)\s+(?:do\s*n[o']?t|dont|never)\s+understand\b", r"\bnot\s+understanding\b",
     r"\bfrustrat\w*\b", r"\bannoy(?:ing|ed)\b", r"\bbakwas\b", r"\bbeka+r\b", r"\bfaltu\b",
     r"\bwhat\s+(?:rubbish|nonsense)\b", r"\bgoing\s+(?:round\s+)?in\s+circles\b",
+    r"\b(?:bot|chat|chatbot|this|it|ur|your)\s+(?:\w+\s+)?(?:is|r|are|'s)\s+(?:\w+\s+)?(?:trash|garbage|crap|a\s+joke|"
+    r"pointless)\b",
+    r"\bwast(?:e|ing)\s+(?:my|our)\s+time\b", r"\bconsumer\s+(?:court|forum|helpline)\b",
+    r"\b(?:no\s+more\s+patience|losing\s+my\s+(?:mind|patience)|lost\s+my\s+patience)\b",
+    # "ye bot kuch samajhta nahi", "bot onnum puriyala", "bujhte parchho na": you do not understand
+    r"\bsamajh(?:ta|ti|te)\s+(?:hi\s+)?nahi\b", r"\bpuriyala\b", r"\bbujhte\s+par\w*\s+na\b",
 ]
 # "are you a human", "is this a bot", "am I talking to a person": about the bot, not a request
 _ABOUT_THE_BOT = re.compile(
-    r"\b(?:are|r)\s+(?:you|u)\s+(?:a\s+|an\s+)?(?:real|human|bot|robot|machine|person|ai|computer)\b|"
+    r"\b(?:are|r)\s+(?:you|u)\s+(?:a\s+|an\s+)?(?:real|actual|human|bot|robot|machine|person|ai|computer)\b|"
     r"\bam\s+i\s+(?:talking|chatting|speaking)\s+(?:to|with)\b|"
     r"\bis\s+(?:this|it|that)\s+(?:a\s+|an\s+)?(?:real|human|bot|robot|machine|person|automated|computer|ai)\b|"
-    r"\bis\s+(?:a|there\s+a)\s+(?:human|person|real\s+person)\s+(?:typing|replying|on\s+the\s+other|answering)\b|"
-    r"\bwho\s+(?:am\s+i|is\s+this)\b", re.I)
+    r"\bis\s+(?:a|there\s+a)\s+(?:real\s+|live\s+|actual\s+)?(?:human|person)\s+(?:typing|replying|on\s+the\s+other|answering)\b|"
+    r"\bwho\s+(?:am\s+i|is\s+this)\b|"
+    r"\b(?:whether|if)\s+(?:i\s+am|i'm|im)\s+(?:talking|speaking|chatting|corresponding|dealing)\s+(?:to|with)\b|"
+    r"\b(?:whether|if)\s+(?:you\s+are|you're|ur|this\s+is)\s+(?:a\s+|an\s+)?(?:real|human|bot|robot|machine|person|"
+    r"automated|ai|computer)\b|"
+    # Hindi, Tamil, Bengali: "kya main insaan se baat kar raha hoon", "neenga human ah", "tumi ki manush"
+    r"\bkya\s+(?:main|mai|mein|hum)\b.{0,30}\bbaat\s+kar\s+rah[aei]\b|\b(?:tum|aap|tu)\s+(?:bot|robot|machine|insaan)\s+ho\b|"
+    r"\b(?:neenga|nee|tumi|apni)\b.{0,20}\b(?:human|robot|bot|manush|machine)\b", re.I)
 ASKED = [re.compile(p, re.I) for p in _ASKED]
 FRUSTRATED = [re.compile(p, re.I) for p in _FRUSTRATED]
 # words that are capitals anyway: references, serials, acronyms of the trade

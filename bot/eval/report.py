@@ -125,6 +125,8 @@ def summarise(parsed: dict) -> dict:
     for name in SEALED:
         if name in sets:
             out[name] = sealed(sets[name])
+    if "dev_social" in sets:
+        out["dev_social"] = scores(sets["dev_social"])
     if "hwu64_oos" in sets:
         out["hwu64_oos"] = oos(sets["hwu64_oos"])
     if "hwu64_chitchat" in sets:
@@ -162,6 +164,11 @@ def lines(summary: dict, kb: dict | None, entities: dict | None) -> list[str]:
         if "chit_chat" in v:
             out.append(f"  chit-chat ({', '.join(CHIT_CHAT)}; {v['chit_chat']['examples']} lines): "
                        f"{v['chit_chat']['accuracy']:.3f}")
+    d = summary.get("dev_social")
+    if d:
+        out.append(f"development set, small talk and asking for a person ({d['examples']}, read line by line, "
+                   f"tuned on): accuracy {d['accuracy']:.3f}; handoff recall {d['handoff_recall']:.3f} "
+                   f"({d['per_intent'][HANDOFF]['support']} utterances)")
     o = summary.get("hwu64_oos")
     if o:
         top = ", ".join(f"{k} {n}" for k, n in list(o["business_by_intent"].items())[:6])

@@ -79,6 +79,8 @@ def test_a_reported_fault_is_answered_from_an_article_with_the_offer_of_a_techni
     "connect me to somebody in your office",
     "mujhe kisi insaan se baat karni hai",
     "ESCALATE this to whoever is in charge",
+    "have your service manager ring me today",
+    "oru agent kitta pesanum please",
 ])
 def test_a_person_asked_for_in_unusual_words_is_queued(kb_stack, words):
     bot, _uow, _portal = kb_stack
@@ -88,7 +90,8 @@ def test_a_person_asked_for_in_unusual_words_is_queued(kb_stack, words):
     assert "getting a member of our help desk" in texts(reply)
 
 
-@pytest.mark.parametrize("words", ["this is useless", "WHY DOES NOBODY EVER ANSWER MY QUESTIONS"])
+@pytest.mark.parametrize("words", ["this is useless", "WHY DOES NOBODY EVER ANSWER MY QUESTIONS",
+                                   "ye bot kuch samajhta hi nahi"])
 def test_a_frustrated_customer_is_queued(kb_stack, words):
     bot, _uow, _portal = kb_stack
     me = f"frustrated-{abs(hash(words))}"
@@ -96,6 +99,15 @@ def test_a_frustrated_customer_is_queued(kb_stack, words):
     reply = bot.say(me, words)
     queued(bot, me, reply, "frustrated")
     assert "sorry this hasn't been helpful" in texts(reply)
+
+
+def test_registering_a_complaint_and_asking_for_someone_to_be_sent_is_a_service_request(kb_stack):
+    """Not a handoff: "complaint" and "send someone" name the visit, not a wish to talk to a person."""
+    bot, _uow, _portal = kb_stack
+    me = "complaint-1"
+    reply = bot.say(me, "please register a complaint and send someone to check my AC")
+    assert custom(reply) == [], reply
+    assert request_form_started(bot, me)
 
 
 def test_two_messages_the_bot_cannot_read_reach_the_queue(kb_stack):

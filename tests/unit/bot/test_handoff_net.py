@@ -14,16 +14,32 @@ ASKED = [
     "mujhe insaan se baat karni hai", "agent se baat karao", "koi agent hai kya",
     "put me in touch with your support staff", "is there a person i can chat with", "tlk to agent",
     "hand this over to a person", "I need a real person", "Humans only please",
+    # the fourth round's development set showed these shapes missing
+    "have your service manager ring me today", "please arrange a call from your side", "telephone me please",
+    "whom should I speak to about my refund", "give me the customer care number", "let me talk to a real guy",
+    "route me to a senior executive", "connect me to your complaints department", "mujhe call karo koi",
+    "agent kitta pesanum", "oru call pannunga", "manusher sathe kotha bolte chai", "supervisor ko line pe lo",
+    "if nobody from your team calls me today I will go elsewhere", "is there an operator I could speak to",
+    "can I talk to some body from your company", "get me someone from support on the phone",
+    "a human being please, not this", "I want someone who actually knows the product",
 ]
 FRUSTRATED = [
     "this is useless", "you are not helping", "what a waste of time", "stupid bot", "you don't understand",
     "bakwas service", "WHY IS NOBODY ANSWERING MY QUESTION", "I AM VERY ANGRY WITH YOUR SERVICE",
+    "this bot is pointless", "ur chat is a joke", "stop wasting my time", "I will take this to consumer court",
+    "I have no more patience left", "ye bot kuch samajhta nahi", "onnum puriyala", "tumi bujhte parchho na",
 ]
 NEITHER = [
     "are you a human?", "is this a bot", "am I talking to a real person", "my AC is not cooling, send someone",
     "the technician was a nice person", "what is the status of SR-000123", "YES", "OK SR-000123",
     "AC NOT OK", "not helpful", "/request_human", "", "I need someone to come fix my fridge",
     "1 Elm St, second floor, ring the bell", "reschedule JB-000045 to friday",
+    # a service request is not a handoff, however it names the complaint or the person sent
+    "please register a complaint and send someone to check the AC", "fridge kharab hai, banda bhejo",
+    "I am fed up of waiting, just cancel the complaint", "you explained it better than the call centre did",
+    "can I bring my laptop to your service centre", "are you an actual person",
+    "is a real human typing this", "kya main bot se baat kar raha hoon", "neenga robot ah",
+    "tell me whether I am talking to a machine",
 ]
 
 
