@@ -11,8 +11,9 @@ message is parsed (pipeline, fallback and the handoff net included):
   training line are marked ``trained`` and left out of its figures);
 * ``independent_c``: bot/eval/independent_c.tsv (set C, a third author, sealed before the fourth
   round of training data; treated like set B);
-* ``dev_social``: bot/eval/dev_social.tsv, a development set of small talk and 160 requests
-  for a person, read line by line (the handoff net's patterns were widened on it);
+* ``dev_social`` and ``dev_all``: bot/eval/dev_*.tsv, development sets read line by line (small
+  talk and 160 requests for a person; 16 lines of every intent): the fifth and sixth rounds'
+  data briefs and the handoff net's patterns came from their misses;
 * ``calibration_oos``: bot/eval/calibration_oos*.tsv, out-of-domain lines kept out of training
   to choose the fallback threshold on (bot/eval/calibrate.py);
 * ``hwu64_oos`` and ``hwu64_chitchat``: ../shared/eval/hwu64 (or $HWU64_DIR), measure only.
@@ -50,6 +51,7 @@ def sets() -> dict[str, list[tuple[str, str]]]:
         "independent_b": read_tsv(ROOT / "bot" / "eval" / "independent_b.tsv", "intent"),
         "independent_c": read_tsv(ROOT / "bot" / "eval" / "independent_c.tsv", "intent"),
         "dev_social": read_tsv(ROOT / "bot" / "eval" / "dev_social.tsv", "intent"),
+        "dev_all": read_tsv(ROOT / "bot" / "eval" / "dev_all.tsv", "intent"),
         "calibration_oos": read_tsv(ROOT / "bot" / "eval" / "calibration_oos.tsv", "intent")
         + read_tsv(ROOT / "bot" / "eval" / "calibration_oos_written.tsv", "intent"),
     }
