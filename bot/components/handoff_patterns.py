@@ -46,7 +46,7 @@ _ASKED = [
     # talk / speak / chat / connect / transfer ... to a person
     r"\b(?:talk|tlk|speak|speek|spk|chat|connect|conect|connet|transfer|tranfer|escalate|complain(?=\s+to\b)|"
     r"put\s+me\s+through|(?:put|get)\s+me\s+in\s+touch|hand\s+(?:me\s+|this\s+|it\s+|the\s+chat\s+)?over|"
-    r"pass\s+(?:me|this|it)|forward\s+me|switch\s+me|route\s+me|reach|baat)\w*\b(?:\s+\w+){0,4}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
+    r"pass\s+(?:me|this|it)|forward\s+me|switch\s+me|route\s+me|baat)\w*\b(?:\s+\w+){0,4}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
     # want / need / get me / give me ... a human
     r"\b(?:want|need|get(?:\s+me)?|give\s+me|bring|requesting|request|demand|prefer|rather\s+have|looking\s+for)\s+"
     r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a\s+|an\s+|some\s+|the\s+|your\s+|one\s+|any\s+)?"
@@ -58,7 +58,8 @@ _ASKED = [
     r"\bwho(?:m)?\s+(?:should|can|could|do|shall)?\s*(?:i|we)?\s*(?:to\s+)?(?:speak|talk)\s+(?:to|with)\b",
     r"\bhuman\s+beings?\b",
     # a number to reach a person: "customer care number do"
-    r"\b(?:customer\s+(?:care|service|support)|cust\s+care|helpline|call\s+cent(?:re|er)|support|office)\s+"
+    # (not "my office number is ...": a customer giving their own number)
+    r"(?<!\bmy\s)\b(?:customer\s+(?:care|service|support)|cust\s+care|helpline|call\s+cent(?:re|er))\s+"
     r"(?:number|no\b|phone|contact)",
     r"\bhelp\s+from\s+(?:a\s+|an\s+|your\s+|some\s+)?(?:person|human|agent|staff|someone|somebody|team)\b",
     r"\b(?:person|human|agent|someone|somebody|operator|executive)\s+(?:i|we)\s+(?:can|could|may)\s+(?:talk|speak|chat)\b",
@@ -116,10 +117,12 @@ _FRUSTRATED = [
 ]
 # "are you a human", "is this a bot", "am I talking to a person": about the bot, not a request
 _ABOUT_THE_BOT = re.compile(
-    r"\b(?:are|r)\s+(?:you|u)\s+(?:a\s+|an\s+)?(?:real|actual|human|bot|robot|machine|person|ai|computer)\b|"
+    r"\b(?:are|r)\s+(?:you|u)\s+(?:a\s+|an\s+)?(?:real|actual|human|bot|robot|machine|person|ai|computer|virtual|automated|software|"
+    r"program)\b|"
     r"\bam\s+i\s+(?:talking|chatting|speaking)\s+(?:to|with)\b|"
     r"\bis\s+(?:this|it|that)\s+(?:a\s+|an\s+)?(?:real|human|bot|robot|machine|person|automated|computer|ai)\b|"
-    r"\bis\s+(?:a|there\s+a)\s+(?:real\s+|live\s+|actual\s+)?(?:human|person)\s+(?:typing|replying|on\s+the\s+other|answering)\b|"
+    r"\bis\s+(?:a|there\s+a)\s+(?:real\s+|live\s+|actual\s+)?(?:human|person|staff\s+member|employee|agent)\s+"
+    r"(?:typing|reading|replying|on\s+the\s+other|answering)\b|"
     r"\bwho\s+(?:am\s+i|is\s+this)\b|"
     r"\b(?:whether|if)\s+(?:i\s+am|i'm|im)\s+(?:talking|speaking|chatting|corresponding|dealing)\s+(?:to|with)\b|"
     r"\b(?:whether|if)\s+(?:you\s+are|you're|ur|this\s+is)\s+(?:a\s+|an\s+)?(?:real|human|bot|robot|machine|person|"

@@ -40,8 +40,8 @@ SAFE = {"out_of_scope", "nlu_fallback"}
 SMALL_TALK = {"greet", "goodbye", "affirm", "deny", "thank", "bot_challenge", "stop", "inform"}
 CHIT_CHAT = ("affirm", "deny", "thank", "stop")  # what HWU64's chit-chat file maps onto
 # sets written by other authors and kept unread: figures and per-intent tables, never their missed lines
-SEALED = {"independent_b": "set B (another author, never read line by line)",
-          "independent_c": "set C (a third author, sealed before the fourth round)"}
+SEALED = {"independent_b": ("set B", "another author, never read line by line"),
+          "independent_c": ("set C", "a third author, sealed before the fourth round")}
 # development sets, read line by line: their misses shaped the fifth and sixth rounds (bot/eval/README.md)
 DEVELOPMENT = {"dev_social": "small talk and asking for a person", "dev_all": "every intent"}
 
@@ -151,7 +151,8 @@ def lines(summary: dict, kb: dict | None, entities: dict | None) -> list[str]:
                    f"{entities['intent_accuracy']:.3f}, macro-F1 {entities['intent_macro_f1']:.3f}")
         for name, fig in entities.get("entities", {}).items():
             out.append(f"  entities ({name}): micro-F1 {fig['micro_f1']:.3f}, macro-F1 {fig['macro_f1']:.3f}")
-    for name, title in (("independent", "independent validation set"), *SEALED.items()):
+    for name, title in (("independent", "independent validation set"),
+                        *((n, f"{short} ({about})") for n, (short, about) in SEALED.items())):
         v = summary.get(name)
         if not v:
             continue
@@ -171,8 +172,8 @@ def lines(summary: dict, kb: dict | None, entities: dict | None) -> list[str]:
         d = summary.get(name)
         if d:
             out.append(f"development set, {title} ({d['examples']}, read line by line, tuned on): accuracy "
-                       f"{d['accuracy']:.3f}, macro-F1 over its intents {d['macro_f1_own_intents']:.3f}; handoff recall {d['handoff_recall']:.3f} "
-                       f"({d['per_intent'][HANDOFF]['support']} utterances)")
+                       f"{d['accuracy']:.3f}, macro-F1 over its intents {d['macro_f1_own_intents']:.3f}; "
+                       f"handoff recall {d['handoff_recall']:.3f} ({d['per_intent'][HANDOFF]['support']} utterances)")
     o = summary.get("hwu64_oos")
     if o:
         top = ", ".join(f"{k} {n}" for k, n in list(o["business_by_intent"].items())[:6])
@@ -221,8 +222,8 @@ def markdown(record: dict, text: list[str]) -> str:
              f"Run {m['when']} at commit {m['commit']} (plus the working tree), {m['cores']} cores ({m['cpu']}), "
              f"{m['memory']}, load average {m['load_average']}; model `{nlu.get('model')}`.\n",
              "```", *text, "```\n"]
-    for name, title in (("independent", "Independent validation set"), ("independent_b", "Set B"),
-                        ("independent_c", "Set C")):
+    for name, title in (("independent", "Independent validation set"),
+                        *((n, short[0].upper() + short[1:]) for n, (short, _) in SEALED.items())):
         v = nlu.get(name)
         if not v:
             continue

@@ -84,17 +84,6 @@ SET_B_TRAINED_AT_FREEZE = frozenset({
     "tell me a joke", "thanks a lot", "that helped", "thx", "ty", "wrong article", "ya correct", "yes"})
 
 
-def test_no_line_of_set_b_is_trained_on_beyond_those_found_at_its_freeze():
-    train = training_lines()
-    assert {norm(t) for t in tsv_lines(SET_B) if norm(t) in train} <= SET_B_TRAINED_AT_FREEZE
-
-
-def test_set_b_is_the_one_frozen_before_the_model_was_scored_on_it():
-    frozen = re.search(r"independent_b\.tsv` sha256 `([0-9a-f]{64})`",
-                       (ROOT / "bot" / "eval" / "README.md").read_text()).group(1)
-    assert hashlib.sha256(SET_B.read_bytes()).hexdigest() == frozen
-
-
 SET_C = ROOT / "bot" / "eval" / "independent_c.tsv"
 # set C's lines that equal a training line, as found when it was frozen (not scored)
 SET_C_TRAINED_AT_FREEZE = frozenset({
@@ -106,12 +95,17 @@ SET_C_TRAINED_AT_FREEZE = frozenset({
     "when does my warranty expire", "who is the prime minister of japan", "withdraw my complaint", "yeah", "yes"})
 
 
-def test_no_line_of_set_c_is_trained_on_beyond_those_found_at_its_freeze():
+SEALED = [(SET_B, SET_B_TRAINED_AT_FREEZE), (SET_C, SET_C_TRAINED_AT_FREEZE)]
+
+
+@pytest.mark.parametrize("path, trained_at_freeze", SEALED, ids=["set B", "set C"])
+def test_no_line_of_a_sealed_set_is_trained_on_beyond_those_found_at_its_freeze(path, trained_at_freeze):
     train = training_lines()
-    assert {norm(t) for t in tsv_lines(SET_C) if norm(t) in train} <= SET_C_TRAINED_AT_FREEZE
+    assert {norm(t) for t in tsv_lines(path) if norm(t) in train} <= trained_at_freeze
 
 
-def test_set_c_is_the_one_frozen_before_the_model_was_scored_on_it():
-    frozen = re.search(r"independent_c\.tsv` sha256 `([0-9a-f]{64})`",
+@pytest.mark.parametrize("path", [SET_B, SET_C], ids=["set B", "set C"])
+def test_a_sealed_set_is_the_one_frozen_before_the_model_was_scored_on_it(path):
+    frozen = re.search(re.escape(path.name) + r"` sha256 `([0-9a-f]{64})`",
                        (ROOT / "bot" / "eval" / "README.md").read_text()).group(1)
-    assert hashlib.sha256(SET_C.read_bytes()).hexdigest() == frozen
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == frozen

@@ -40,6 +40,10 @@ NEITHER = [
     "can I bring my laptop to your service centre", "are you an actual person",
     "is a real human typing this", "kya main bot se baat kar raha hoon", "neenga robot ah",
     "tell me whether I am talking to a machine",
+    # a technician reaching a site or a customer giving their own number is not asking for a person
+    "I will reach your service centre by 5 pm with the laptop", "my office number is 9876543210",
+    "office phone 080 2345 6789",
+    "are you a virtual assistant or a real person", "is a real staff member reading this",
 ]
 
 
