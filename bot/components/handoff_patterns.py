@@ -26,7 +26,8 @@ What counts:
 Not a handoff: questions about the bot itself ("are you a human?", "is this a
 bot"), "send someone to fix it" and "register a complaint and send someone"
 (service requests), "the technician was a nice person" (no verb asking for
-one).
+one), "make a call to dad", "arrange a call with Ravi at 4", "give me a call
+reminder" (the customer's own calls, asked of the assistant as of a phone).
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ _PERSON = (r"(?:a\s+|an\s+|the\s+|your\s+|some\s+|any\s+|one\s+of\s+your\s+)?(?:
            r"customer\s+(?:care|service|support)(?:\s+(?:team|staff|person|executive|agent|desk|representative|"
            r"centre|center))?|(?:care|service|support)\s+(?:team|staff|person|executive|agent|desk|representative)|"
            r"support|help\s*desk|helpdesk|team\s+member|employee|insaan|banda|aadmi)\b")
+# a call with or to someone who is not us is the customer's own call ("make a call to dad",
+# "arrange a call with Ravi at 4"), and a "call reminder" is a reminder
+_NOT_A_CONTACT = (r"(?!\s+(?:reminder|alert|alarm|log|history|recording)s?\b)"
+                  r"(?!\s+(?:to|with)\s+(?!(?:a|an|the|your|ur|some|any|one|someone|somebody|anyone|anybody|me|us|"
+                  r"discuss|talk|speak|explain|sort|check|confirm|resolve|clarify|know|help|fix|update|tell|inform|"
+                  r"understand|arrange|book|schedule|ask|get|follow|see|decide|settle|finalise|finalize)\b)\w)")
 _ASKED = [
     # talk / speak / chat / connect / transfer ... to a person
     r"\b(?:talk|tlk|speak|speek|spk|chat|connect|conect|connet|transfer|tranfer|escalate|complain(?=\s+to\b)|"
@@ -56,7 +63,7 @@ _ASKED = [
     r"\b(?:someone|somebody|a\s+person|a\s+human)\s+who\s+(?:actually\s+|really\s+)?(?:knows|understands)\b",
     # "whom should I speak to", "who can I talk to"
     r"\bwho(?:m)?\s+(?:should|can|could|do|shall)?\s*(?:i|we)?\s*(?:to\s+)?(?:speak|talk)\s+(?:to|with)\b",
-    r"\bhuman\s+beings?\b",
+    r"\b(?:a|any|some|real|actual|live)\s+human\s+beings?\b",
     # a number to reach a person: "customer care number do"
     # (not "my office number is ...": a customer giving their own number)
     r"(?<!\bmy\s)\b(?:customer\s+(?:care|service|support)|cust\s+care|helpline|call\s+cent(?:re|er))\s+"
@@ -76,9 +83,13 @@ _ASKED = [
     r"\bcall\s*(?:me\s+)?back\b|\bcallback\b|^\W*(?:please\s+|pls\s+|kindly\s+)?(?:call|phone|ring|telephone)\s+me\b|"
     r"\b(?:someone|somebody|nobody|anyone|anybody|executive|agent|person|team|manager|supervisor|staff|members?|side|"
     r"end|care)\b(?:\s+\w+){0,4}\s+(?:call|calls|contact|phone|ring|telephone)\s+me\b|"
-    r"\barrange\s+(?:for\s+)?(?:a\s+|one\s+)?(?:phone\s+)?call\b|\b(?:give|make)\s+(?:me\s+)?(?:a|one)\s+(?:phone\s+)?call\b|"
-    r"\bput\s+me\s+on\s+(?:a|the)\s+(?:call|phone)\b|"
-    r"\b(?:someone|somebody|anyone|a\s+person)\b(?:\s+\w+){0,4}\s+on\s+the\s+(?:phone|line)\b",
+    r"\barrange\s+(?:for\s+)?(?:a\s+|one\s+)?(?:phone\s+)?call\b" + _NOT_A_CONTACT + r"|"
+    r"\b(?:give|make)\s+(?:me\s+)?(?:a|one)\s+(?:phone\s+)?call\b" + _NOT_A_CONTACT + r"|"
+    r"\bput\s+me\s+on\s+(?:a|the)\s+(?:call|phone)\b" + _NOT_A_CONTACT + r"|"
+    r"\b(?:someone|somebody|anyone|a\s+person|manager|supervisor|senior|in-?charge)\b(?:\s+\w+){0,4}\s+on\s+the\s+(?:phone|line)\b",
+    # the number of the one in charge: "give me the branch manager's number"
+    r"(?<!\bmy\s)\b(?:manager|supervisor|in-?charge|senior\s+official)(?:'s|s)?\s+(?:phone\s+|mobile\s+|contact\s+)?"
+    r"(?:number|no\b|contact)",
     # Hinglish: "agent se baat karao", "kisi insaan se baat", "insaan chahiye"
     r"\b(?:agent|insaan|insan|banda|aadmi|kisi|person|human)\s+(?:se|ko|chahiye|bulao|bula\s+do)\b",
     r"\bkoi\s+(?:agent|insaan|insan|banda|aadmi|person|human)\b",
@@ -118,7 +129,10 @@ _FRUSTRATED = [
 # "are you a human", "is this a bot", "am I talking to a person": about the bot, not a request
 _ABOUT_THE_BOT = re.compile(
     r"\b(?:are|r)\s+(?:you|u)\s+(?:a\s+|an\s+)?(?:real|actual|human|bot|robot|machine|person|ai|computer|virtual|automated|software|"
-    r"program)\b|"
+    r"program|artificial)\b|"
+    # "… a real person or just some program", "koi aadmi hai ya computer": which of the two is answering
+    r"\b(?:person|human(?:\s+being)?|aadmi|insaan|someone|somebody|staff)\b.{0,30}\b(?:or|ya)\s+(?:just\s+)?(?:a\s+|an\s+|some\s+)?"
+    r"(?:\w+\s+)?(?:bot|robot|machine|computer|program|software|ai)\s*\??\s*$|"
     r"\bam\s+i\s+(?:talking|chatting|speaking)\s+(?:to|with)\b|"
     r"\bis\s+(?:this|it|that)\s+(?:a\s+|an\s+)?(?:real|human|bot|robot|machine|person|automated|computer|ai)\b|"
     r"\bis\s+(?:a|there\s+a)\s+(?:real\s+|live\s+|actual\s+)?(?:human|person|staff\s+member|employee|agent)\s+"

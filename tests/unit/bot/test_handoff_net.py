@@ -22,6 +22,9 @@ ASKED = [
     "if nobody from your team calls me today I will go elsewhere", "is there an operator I could speak to",
     "can I talk to some body from your company", "get me someone from support on the phone",
     "a human being please, not this", "I want someone who actually knows the product",
+    "give me a call to discuss SR-12", "arrange a call with your manager", "put me on a call with your supervisor",
+    "give me the branch manager's number", "i've had enough, get your area manager on the phone",
+    "connect me to a human, not a bot",
 ]
 FRUSTRATED = [
     "this is useless", "you are not helping", "what a waste of time", "stupid bot", "you don't understand",
@@ -44,6 +47,12 @@ NEITHER = [
     "I will reach your service centre by 5 pm with the laptop", "my office number is 9876543210",
     "office phone 080 2345 6789",
     "are you a virtual assistant or a real person", "is a real staff member reading this",
+    # the customer's own calls and reminders, asked of the assistant as of a phone's
+    "make a call to mom", "make a phone call to my dad", "arrange a call with john at 4 tomorrow",
+    "put me on a call with priya", "give me a call reminder at 5", "tell me about human beings on mars",
+    # which of the two is answering: a question about the bot
+    "is this a human or a bot?", "are u a person or a computer", "ye reply koi aadmi de raha hai ya computer",
+    "are you an artificial intelligence program or an actual human being", "my manager's number is 98450",
 ]
 
 
