@@ -53,11 +53,11 @@ train: venv-rasa bot-path nlu-encoder
 	exec 9>bot/models/.lock; flock 9; \
 	if [[ -f "$$stamp" && -f "$(BOT_MODEL)" ]]; then \
 	  echo "==> bot: model up to date ($(BOT_MODEL), inputs $$hash)"; exit 0; fi; \
-	echo "==> bot: training the Rasa model (bot/ changed; about 2-4 minutes on 2 cores)"; \
 	log="bot/models/train.log"; \
-	if ! $(RASA) train --config bot/config.yml --domain bot/domain --data bot/data \
-	     --out bot/models --fixed-model-name fieldserv >"$$log" 2>&1; then \
-	  tail -n 40 "$$log" >&2; echo "error: training failed, see $$log" >&2; exit 1; fi; \
+	echo "==> bot: training the Rasa model (bot/ changed; 5-20 minutes on 2 cores when the data changed, log: $$log)"; \
+	if ! scripts/bootstrap.sh logged "$$log" $(RASA) train --config bot/config.yml --domain bot/domain --data bot/data \
+	     --out bot/models --fixed-model-name fieldserv; then \
+	  echo "error: training failed, see $$log (fix bot/data or bot/config.yml, then make train)" >&2; exit 1; fi; \
 	rm -f bot/models/.trained-*; touch "$$stamp"; \
 	echo "==> bot: trained $(BOT_MODEL)"
 

@@ -4,6 +4,7 @@
 #   scripts/bootstrap.sh venv      .venv       Python 3.11, pip install -e '.[test]'
 #   scripts/bootstrap.sh rasa      .venv-rasa  Python 3.10, bot/requirements-rasa.txt
 #   scripts/bootstrap.sh browser   /usr/bin/chromium (Debian's), for the e2e tests
+#   scripts/bootstrap.sh logged LOG CMD...   run CMD into LOG with a heartbeat (make train)
 #
 # Idempotency: after a successful install a stamp file named after a hash of
 # the inputs (pyproject.toml, resp. bot/requirements-rasa.txt) is written
@@ -58,8 +59,11 @@ run_logged() {
         sleep 1
         if (( SECONDS - start >= next )) && kill -0 "$pid" 2>/dev/null; then
             next=$((next + 30))
-            last="$(grep -E '^(Collecting|Downloading|Installing|Building|Processing|Get:|Unpacking|Setting up)' "$log" \
-                    | tail -n 1 | cut -c1-100 || true)"
+            # pip's and apt's steps; Rasa's components and epochs (tqdm writes them with \r)
+            last="$(tr '\r' '\n' <"$log" \
+                    | grep -E '^(Collecting|Downloading|Installing|Building|Processing|Get:|Unpacking|Setting up|Epochs:)|Starting to train component' \
+                    | tail -n 1 | sed -E 's/^.* - Starting to train component/training component/; s/\|[^|]*\|/|/' \
+                    | cut -c1-100 || true)"
             printf '    ... still working (%ds) %s\n' "$((SECONDS - start))" "$last"
         fi
     done
@@ -161,8 +165,9 @@ setup_browser() {
 }
 
 case "${1:-}" in
+    logged) shift; run_logged "$@" ;;
     venv) setup_venv ;;
     rasa) setup_rasa ;;
     browser) setup_browser ;;
-    *) echo "usage: $0 venv|rasa|browser" >&2; exit 2 ;;
+    *) echo "usage: $0 venv|rasa|browser|logged LOG CMD..." >&2; exit 2 ;;
 esac

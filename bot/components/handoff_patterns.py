@@ -42,7 +42,10 @@ _PERSON = (r"(?:a\s+|an\s+|the\s+|your\s+|some\s+|any\s+|one\s+of\s+your\s+)?(?:
            r"(?:your|the|support|service)\s+team|"
            r"customer\s+(?:care|service|support)(?:\s+(?:team|staff|person|executive|agent|desk|representative|"
            r"centre|center))?|(?:care|service|support)\s+(?:team|staff|person|executive|agent|desk|representative)|"
-           r"support|help\s*desk|helpdesk|team\s+member|employee|insaan|banda|aadmi)\b")
+           r"support|help\s*desk|helpdesk|team\s+member|employee|insaan|banda|aadmi|colleague|seniors?|in-?charge|"
+           r"whoever\s+(?:manages|handles|looks\s+after|is\s+in\s+charge)|helpline\s+people|"
+           r"(?:accounts?|billing|escalations?|complaints?|customer\s+relations|grievance(?:\s+redressal)?|contracts?|nodal)\s+"
+           r"(?:team|department|dept|cell|desk|officer|people))\b")
 # a call with or to someone who is not us is the customer's own call ("make a call to dad",
 # "arrange a call with Ravi at 4"), and a "call reminder" is a reminder
 _NOT_A_CONTACT = (r"(?!\s+(?:reminder|alert|alarm|log|history|recording)s?\b)"
@@ -53,21 +56,36 @@ _ASKED = [
     # talk / speak / chat / connect / transfer ... to a person
     r"\b(?:talk|tlk|speak|speek|spk|chat|connect|conect|connet|transfer|tranfer|escalate|complain(?=\s+to\b)|"
     r"put\s+me\s+through|(?:put|get)\s+me\s+in\s+touch|hand\s+(?:me\s+|this\s+|it\s+|the\s+chat\s+)?over|"
-    r"pass\s+(?:me|this|it)|forward\s+me|switch\s+me|route\s+me|baat)\w*\b(?:\s+\w+){0,4}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
+    r"pass\s+(?:me|this|it)|forward\s+(?:me|my\s+\w+|this|it)|switch\s+me|route\s+me|baat|conversation|a\s+word|discuss)\w*\b(?:\s+\w+){0,4}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
     # want / need / get me / give me ... a human
-    r"\b(?:want|need|get(?:\s+me)?|give\s+me|bring|requesting|request|demand|prefer|rather\s+have|looking\s+for)\s+"
+    r"\b(?:want|need|ned|get(?:\s+me)?|give\s+me|bring|requesting|request|demand|prefer|rather\s+have|looking\s+for|"
+    r"(?:i'?d|i\s+would|would)\s+like|seek(?:ing)?)\s+"
     r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a\s+|an\s+|some\s+|the\s+|your\s+|one\s+|any\s+)?"
-    r"(?:real\s+|live\s+|actual\s+)?(?:human|person|agent|representative|executive|operator|live\s+agent|"
-    r"customer\s+care|manager|supervisor)\b",
-    r"\b(?:someone|somebody|a\s+person|a\s+human)\s+who\s+(?:can|could|will)\s+(?:actually\s+)?help\b",
+    r"(?:real\s+|live\s+|actual\s+)?(?:human|person|prsn|agent|representative|executive|operator|live\s+agent|"
+    r"customer\s+care|manager|supervisor)\b"
+    r"(?!\s+to\s+(?:come|visit|install|fix|repair|inspect|service)\b|\s+to\s+(?:check|look\s+at)\s+(?:my|the|our)\s+"
+    r"(?:ac|a/c|fridge|refrigerator|washing|washer|tv|ro|purifier|geyser|microwave|appliance|machine|unit)\b)",
+    r"\b(?:someone|somebody|a\s+person|a\s+human)\s+who\s+(?:can|could|will)\s+(?:actually\s+)?(?:help|act|take\s+action|"
+    r"do\s+something|look\s+into)\b",
+    # "get me someone real", "any humans around?", "can a colleague of yours take over"
+    r"\b(?:some\s*one|some\s*body|sum1)\s+real\b|\bany\s*humans?\s+(?:there|around|here|available|online)\b|"
+    r"^\W*humans?\W+any\s*(?:one|body)\W*$|"
+    r"\b(?:colleague|some\s*one|some\s*body|a\s+person|a\s+human|human)\b(?:\s+\w+){0,3}\s+take\s+over\b|"
+    r"\breach\s+out\s+to\s+me\b|\btelephonic\s+(?:discussion|conversation|call)\b|"
+    r"\b(?:officer|official|representative|authority|coordinator|member\s+of\s+your\s+staff|in-?charge|senior|"
+    r"manager|supervisor|executive)\b(?:\s+[\w-]+){0,6}\s+(?:contact|get\s+in\s+touch\s+with|"
+    r"speak\s+(?:with|to)|talk\s+(?:with|to)|call|phone|telephone)\s+(?:me|the\s+undersigned)\b",
     r"\b(?:someone|somebody|a\s+person|a\s+human)\s+who\s+(?:actually\s+|really\s+)?(?:knows|understands)\b",
     # "whom should I speak to", "who can I talk to"
     r"\bwho(?:m)?\s+(?:should|can|could|do|shall)?\s*(?:i|we)?\s*(?:to\s+)?(?:speak|talk)\s+(?:to|with)\b",
     r"\b(?:a|any|some|real|actual|live)\s+human\s+beings?\b",
     # a number to reach a person: "customer care number do"
     # (not "my office number is ...": a customer giving their own number)
-    r"(?<!\bmy\s)\b(?:customer\s+(?:care|service|support)|cust\s+care|helpline|call\s+cent(?:re|er))\s+"
-    r"(?:number|no\b|phone|contact)",
+    r"(?<!\bmy\s)\b(?:customer\s+(?:care|service|support)|cust\s+care|cstmr\s+(?:care|cr)|helpline|hlpline|toll[\s-]*free|"
+    r"call\s+cent(?:re|er))\s+(?:number|no\b|nmbr|num\b|phone|contact)|"
+    r"\b(?:e-?mail|mail)(?:\s+(?:id|address))?\s+(?:for|of)\s+(?:complaints?|grievances?|escalations?)\b|"
+    r"\b(?:grievance(?:\s+redressal)?|nodal|escalation)\s+(?:officer|team|cell|department)|"
+    r"^\W*(?:toll[\s-]*free(?:\s+(?:number|no))?|helpline(?:\s+(?:number|no))?)\W*$",
     r"\bhelp\s+from\s+(?:a\s+|an\s+|your\s+|some\s+)?(?:person|human|agent|staff|someone|somebody|team)\b",
     r"\b(?:person|human|agent|someone|somebody|operator|executive)\s+(?:i|we)\s+(?:can|could|may)\s+(?:talk|speak|chat)\b",
     r"\b(?:do\s*n[o']?t|dont|do\s+not)\s+want\s+(?:to\s+(?:talk|chat|speak)\s+(?:to|with)\s+)?(?:a\s+|the\s+|this\s+|your\s+)?"
@@ -80,9 +98,9 @@ _ASKED = [
     r"(?:please|pls|plz|chahiye)\b",
     r"\bescalate\b",
     # a call back
-    r"\bcall\s*(?:me\s+)?back\b|\bcallback\b|^\W*(?:please\s+|pls\s+|kindly\s+)?(?:call|phone|ring|telephone)\s+me\b|"
-    r"\b(?:someone|somebody|nobody|anyone|anybody|executive|agent|person|team|manager|supervisor|staff|members?|side|"
-    r"end|care)\b(?:\s+\w+){0,4}\s+(?:call|calls|contact|phone|ring|telephone)\s+me\b|"
+    r"\bcal+\s*(?:me\s+)?(?:back|bk)\b|\bcallback\b|^\W*(?:please\s+|pls\s+|kindly\s+)?(?:call|phone|ring|telephone)\s+me\b|"
+    r"\b(?:someone|somebody|sum1|sm1|sumbdy|nobody|anyone|anybody|executive|agent|person|team|manager|supervisor|staff|"
+    r"members?|side|end|care|senior)\b(?:\s+\w+){0,4}\s+(?:call|cal|calls|contact|phone|ring|telephone)\s+(?:me|him|her|us)\b|"
     r"\barrange\s+(?:for\s+)?(?:a\s+|one\s+)?(?:phone\s+)?call\b" + _NOT_A_CONTACT + r"|"
     r"\b(?:give|make)\s+(?:me\s+)?(?:a|one)\s+(?:phone\s+)?call\b" + _NOT_A_CONTACT + r"|"
     r"\bput\s+me\s+on\s+(?:a|the)\s+(?:call|phone)\b" + _NOT_A_CONTACT + r"|"
@@ -92,18 +110,21 @@ _ASKED = [
     r"(?:number|no\b|contact)",
     # Hinglish: "agent se baat karao", "kisi insaan se baat", "insaan chahiye"
     r"\b(?:agent|insaan|insan|banda|aadmi|kisi|person|human)\s+(?:se|ko|chahiye|bulao|bula\s+do)\b",
-    r"\bkoi\s+(?:agent|insaan|insan|banda|aadmi|person|human)\b",
+    r"\bkoi\s+(?:agent|insaan|insan|banda|aadmi|person|human)\b(?!\s+bhej)|\bkoi\s+(?:call|phone)\s+kar",
     r"\bbaat\s+(?:karao|karwao|karni|karna|karwa)\b",
     r"\b(?:mujhe|muje|mujhko)\s+(?:call|phone)\b|\b(?:call|phone)\s+(?:kar\s+lo|kar\s+do|karo|karwa\w*|kijiye|karein|kare)\b",
     # Tamil and Bengali in Roman script: "agent kitta pesanum", "manush er sathe kotha bolte chai", "call pannunga"
-    r"\b(?:agent|human|person|executive|manager|supervisor|insaan|manush\w*|support|care|coordinator)\s+"
+    r"\b(?:agent|human|person|executive|manager|supervisor|insaan|manush\w*|support|care|coordinator|aal)\s+"
     r"(?:kitta|kita|er\s+sathe|sathe|se|ko)\s+(?:pesa\w*|pesu\w*|kotha|baat|connect|line)",
+    r"\b(?:manishi|manushya\w*|manushyan|manasan|vyakti|agent|manager|executive|supervisor)\w*\b.{0,25}"
+    r"\b(?:matlad\w*|maathad\w*|samsari\w*|samsaar\w*|bolun|bolaych\w*|bolayla)\b|"
     r"\bcall\s+pannu\w*|\bphone\s*la\s+pes\w*|\bphone\s+kor\w*|\bkotha\s+bol\w*\s+chai\b",
     r"\b(?:supervisor|manager|executive|agent|someone|human)\b.{0,20}\b(?:line\s+pe|on\s+the\s+line)\b",
     # any human / person who can help
     r"\b(?:is\s+there\s+)?(?:any|a)\s*(?:one|body)?\s*(?:human|person)\s+(?:who|that|to)\s+(?:can|could)?\s*help",
-    r"\b(?:anyone|anybody|someone)\s+from\s+(?:the|your)\s+(?:company|team|office|support|staff)\b",
-    r"\bnot\s+(?:a\s+)?(?:bot|robot|machine)\b",
+    r"\b(?:any\s*one|any\s*body|some\s*one|some\s*body|sum1|sm1|sumbdy)\s+(?:on|from|frm|in|at)\s+(?:the|your|ur|yr)\s+"
+    r"(?:company|team|office|support|staff|side|end)\b",
+    r"\bnot\s+(?:a\s+|an\s+|another\s+)?(?:bot|robot|machine|script|automated|auto\s+repl\w*|canned)\b",
 ]
 # the whole message is a word for a person
 _ONLY = re.compile(r"^\s*(?:(?:a|an|the)\s+)?(?:live\s+|real\s+)?(?:human|humans|person|people|agent|operator|"
@@ -125,6 +146,10 @@ _FRUSTRATED = [
     r"\b(?:no\s+more\s+patience|losing\s+my\s+(?:mind|patience)|lost\s+my\s+patience)\b",
     # "ye bot kuch samajhta nahi", "bot onnum puriyala", "bujhte parchho na": you do not understand
     r"\bsamajh(?:ta|ti|te)\s+(?:hi\s+)?nahi\b", r"\bpuriyala\b", r"\bbujhte\s+par\w*\s+na\b",
+    # "I'm done with this machine", "enough of this chatbot nonsense" (not "fed up of waiting": that may be any request)
+    r"\b(?:done|fed\s+up|sick|tired)\s+(?:of|with)\s+(?:this|the|your|you)\s+(?:\w+\s+)?(?:bot|robot|machine|chatbot|"
+    r"automated\s+\w+|script)\b",
+    r"\benough\s+(?:of\s+)?(?:this|your)\s+(?:\w+\s+)?(?:bot|robot|machine|chatbot|nonsense)\b",
 ]
 # "are you a human", "is this a bot", "am I talking to a person": about the bot, not a request
 _ABOUT_THE_BOT = re.compile(
@@ -133,6 +158,9 @@ _ABOUT_THE_BOT = re.compile(
     # "… a real person or just some program", "koi aadmi hai ya computer": which of the two is answering
     r"\b(?:person|human(?:\s+being)?|aadmi|insaan|someone|somebody|staff)\b.{0,30}\b(?:or|ya)\s+(?:just\s+)?(?:a\s+|an\s+|some\s+)?"
     r"(?:\w+\s+)?(?:bot|robot|machine|computer|program|software|ai)\s*\??\s*$|"
+    r"\b(?:bot|robot|machine|computer|program|software|ai)\b.{0,20}\bor\s+(?:from\s+)?(?:just\s+)?(?:a\s+)?(?:real\s+)?"
+    r"(?:some\s*one|some\s*body|sum1|person|human)\b|"
+    r"\bis\s+(?:some\s*one|some\s*body|sum1)\s+real\b|"
     r"\bam\s+i\s+(?:talking|chatting|speaking)\s+(?:to|with)\b|"
     r"\bis\s+(?:this|it|that)\s+(?:a\s+|an\s+)?(?:real|human|bot|robot|machine|person|automated|computer|ai)\b|"
     r"\bis\s+(?:a|there\s+a)\s+(?:real\s+|live\s+|actual\s+)?(?:human|person|staff\s+member|employee|agent)\s+"

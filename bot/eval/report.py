@@ -44,6 +44,8 @@ SEALED = {"independent_b": ("set B", "another author, never read line by line"),
           "independent_c": ("set C", "a third author, sealed before the fourth round")}
 # development sets, read line by line: their misses shaped the fifth and sixth rounds (bot/eval/README.md)
 DEVELOPMENT = {"dev_social": "small talk and asking for a person", "dev_all": "every intent"}
+# development sets of requests for a person and near misses (labelled "other"): the handoff net's patterns
+HANDOFF_DEVELOPMENT = {"dev_handoff": "asking for a person in unusual words, and near misses"}
 
 
 def scores(rows: list[dict]) -> dict:
@@ -84,6 +86,15 @@ def sealed(rows: list[dict]) -> dict:
         out["chit_chat"] = {"examples": len(chat),
                             "accuracy": round(sum(r["predicted"] == r["expected"] for r in chat) / len(chat), 4)}
     return out
+
+
+def handoff_set(rows: list[dict]) -> dict:
+    """Requests for a person (recall) and near misses that must not be handed over (false handoffs)."""
+    asked = [r for r in rows if r["expected"] == HANDOFF]
+    others = [r for r in rows if r["expected"] != HANDOFF]
+    caught = sum(r["predicted"] == HANDOFF for r in asked)
+    return {"examples": len(rows), "asked": len(asked), "handoff_recall": round(caught / len(asked), 4) if asked else None,
+            "others": len(others), "false_handoffs": sum(r["predicted"] == HANDOFF for r in others)}
 
 
 def oos(rows: list[dict]) -> dict:
@@ -130,6 +141,9 @@ def summarise(parsed: dict) -> dict:
     for name in DEVELOPMENT:
         if name in sets:
             out[name] = scores(sets[name])
+    for name in HANDOFF_DEVELOPMENT:
+        if name in sets:
+            out[name] = handoff_set(sets[name])
     if "hwu64_oos" in sets:
         out["hwu64_oos"] = oos(sets["hwu64_oos"])
     if "hwu64_chitchat" in sets:
@@ -168,12 +182,17 @@ def lines(summary: dict, kb: dict | None, entities: dict | None) -> list[str]:
         if "chit_chat" in v:
             out.append(f"  chit-chat ({', '.join(CHIT_CHAT)}; {v['chit_chat']['examples']} lines): "
                        f"{v['chit_chat']['accuracy']:.3f}")
-    for name, title in DEVELOPMENT.items():
+    for name, title in {**DEVELOPMENT, **HANDOFF_DEVELOPMENT}.items():
         d = summary.get(name)
-        if d:
-            out.append(f"development set, {title} ({d['examples']}, read line by line, tuned on): accuracy "
-                       f"{d['accuracy']:.3f}, macro-F1 over its intents {d['macro_f1_own_intents']:.3f}; "
+        if not d:
+            continue
+        if name in HANDOFF_DEVELOPMENT:
+            figures = (f"handoff recall {d['handoff_recall']:.3f} ({d['asked']} utterances); "
+                       f"false handoffs {d['false_handoffs']} of {d['others']}")
+        else:
+            figures = (f"accuracy {d['accuracy']:.3f}, macro-F1 over its intents {d['macro_f1_own_intents']:.3f}; "
                        f"handoff recall {d['handoff_recall']:.3f} ({d['per_intent'][HANDOFF]['support']} utterances)")
+        out.append(f"development set, {title} ({d['examples']}, read line by line, tuned on): {figures}")
     o = summary.get("hwu64_oos")
     if o:
         top = ", ".join(f"{k} {n}" for k, n in list(o["business_by_intent"].items())[:6])

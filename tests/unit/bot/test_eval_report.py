@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.eval.report import sealed, summarise
+from bot.eval.report import handoff_set, sealed, summarise
 
 
 def row(expected: str, predicted: str, text: str = "x", trained: bool = False) -> dict:
@@ -39,3 +39,9 @@ def test_every_sealed_set_in_the_parsed_file_is_summarised_without_its_lines():
     assert summary["independent_b"]["misses"] == 1
     assert summary["independent_c"]["accuracy"] == 1.0
     assert "hiya" not in repr(summary)
+
+
+def test_a_handoff_set_counts_requests_caught_and_near_misses_handed_over():
+    rows = [row("request_human", "request_human"), row("request_human", "bot_challenge"),
+            row("other", "request_human", "send someone to fix my AC"), row("other", "raise_service_request")]
+    assert handoff_set(rows) == {"examples": 4, "asked": 2, "handoff_recall": 0.5, "others": 2, "false_handoffs": 1}

@@ -25,12 +25,20 @@ ASKED = [
     "give me a call to discuss SR-12", "arrange a call with your manager", "put me on a call with your supervisor",
     "give me the branch manager's number", "i've had enough, get your area manager on the phone",
     "connect me to a human, not a bot",
+    # the seventh round's development set of unusual requests (bot/eval/dev_handoff.tsv) showed these missing
+    "lovely chatting with a script, but I'd like a human now", "get me someone real", "any humans around?",
+    "toll free number?", "grievance officer's email?", "let me talk to whoever manages contracts",
+    "can a colleague of yours take over from here", "yaaravadhu oru aal kitta pesanum, bot venam",
+    "evaraina manishi tho matladali", "manager shi bolun dya", "sm1 cal me bk",
+    "I humbly request that a responsible officer of your esteemed organisation contact me",
+    "kindly connect me with the accounts team", "somebody on your staff can make sense of my situation",
 ]
 FRUSTRATED = [
     "this is useless", "you are not helping", "what a waste of time", "stupid bot", "you don't understand",
     "bakwas service", "WHY IS NOBODY ANSWERING MY QUESTION", "I AM VERY ANGRY WITH YOUR SERVICE",
     "this bot is pointless", "ur chat is a joke", "stop wasting my time", "I will take this to consumer court",
     "I have no more patience left", "ye bot kuch samajhta nahi", "onnum puriyala", "tumi bujhte parchho na",
+    "I'm done with this machine", "enough of this chatbot nonsense",
 ]
 NEITHER = [
     "are you a human?", "is this a bot", "am I talking to a real person", "my AC is not cooling, send someone",
@@ -53,6 +61,10 @@ NEITHER = [
     # which of the two is answering: a question about the bot
     "is this a human or a bot?", "are u a person or a computer", "ye reply koi aadmi de raha hai ya computer",
     "are you an artificial intelligence program or an actual human being", "my manager's number is 98450",
+    "u a bot or sum1 real??", "is someone real typing", "hi, anyone there?", "hello, anybody online at this hour?",
+    # a person sent to do the work is a service request
+    "I want a person to come home and install the new split AC", "koi aadmi bhejo RO service ke liye",
+    "I need a person to check my AC",
 ]
 
 
