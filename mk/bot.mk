@@ -9,6 +9,8 @@
 #                    validation set, HWU64 out-of-scope and chit-chat, the knowledge base's
 #                    support check; writes bench/results/nlu_eval.{md,json}
 #   make bench-bot   turn latency through the REST channel (bench/bot_turns.py)
+#   make bench-nlu-pair BASELINE=other.tar.gz   the NLU parse of another model and of the trained one,
+#                    interleaved in one process (bench/nlu_parse_pair.py): a ratio a busy machine keeps
 #
 # `make test` and `make run` train first (TEST_PREREQS / RUN_PREREQS).
 
@@ -27,7 +29,7 @@ BOT_HASH_CMD := { find bot/config.yml bot/domain bot/data -type f -name '*.yml';
                 | sha256sum | cut -c1-16
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: train bot-model bot-path nlu-encoder validate-bot test-bot eval-nlu bench-bot
+.PHONY: train bot-model bot-path nlu-encoder validate-bot test-bot eval-nlu bench-bot bench-nlu-pair
 
 bot-model: train
 
@@ -92,3 +94,8 @@ eval-nlu: train venv
 bench-bot: train venv
 	@echo "==> bot: turn latency through the REST channel"
 	@$(PY) bench/bot_turns.py
+
+bench-nlu-pair: train
+	@[[ -n "$(BASELINE)" ]] || { echo "usage: make bench-nlu-pair BASELINE=path/to/another-model.tar.gz" \
+	  "(e.g. one trained from an older commit's bot/ with rasa train --out)" >&2; exit 2; }
+	@$(RASA_PY) bench/nlu_parse_pair.py $(BASELINE) $(BOT_MODEL)

@@ -13,20 +13,25 @@ What counts:
   baat karao"); wanting or getting a human ("I need a real person", "get me a
   human", "humans only"); a call back or a call arranged ("have your manager
   ring me", "arrange a call"); the number to reach one ("customer care
-  number do"); "whom should I speak to"; the same in Hinglish, Tamil and
-  Bengali in Roman script ("mujhe call karo", "agent kitta pesanum",
-  "manusher sathe kotha bolte chai"); a message that is only such a word
-  ("agent", "operator", "customer care").
+  number do", "toll free number?", "grievance officer's email?"); "whom
+  should I speak to", "whoever manages contracts", "can a colleague take
+  over"; a formal letter asking an officer to contact "the undersigned"; the
+  same in Hinglish, Tamil, Bengali, Telugu, Kannada and Marathi in Roman
+  script ("mujhe call karo", "oru aal kitta pesanum", "manusher sathe kotha
+  bolte chai", "manishi tho matladali"); a message that is only such a word
+  ("agent", "operator", "customer care", "helpline").
 * frustrated: "this is useless", "you are not helping", "waste of time",
   "stupid bot", "you don't understand", "bakwas", "this bot is a joke",
-  "consumer court", "ye bot kuch samajhta nahi", ...; or a message in capitals
+  "consumer court", "ye bot kuch samajhta nahi", "I'm done with this
+  machine", ...; or a message in capitals
   (three or more words of letters, references, serials and short acronyms
   such as AC, TV, SR-000123 aside).
 
 Not a handoff: questions about the bot itself ("are you a human?", "is this a
 bot"), "send someone to fix it" and "register a complaint and send someone"
 (service requests), "the technician was a nice person" (no verb asking for
-one), "make a call to dad", "arrange a call with Ravi at 4", "give me a call
+one), "I want a person to come and install the AC", "koi aadmi bhejo" (a
+technician sent), "make a call to dad", "arrange a call with Ravi at 4", "give me a call
 reminder" (the customer's own calls, asked of the assistant as of a phone).
 """
 

@@ -16,6 +16,8 @@ message is parsed (pipeline, fallback and the handoff net included):
   data briefs and the handoff net's patterns came from their misses;
 * ``dev_handoff``: bot/eval/dev_handoff.tsv, 150 requests for a person in unusual words and 50 near
   misses (label ``other``), read line by line: the seventh round's widening of the handoff net;
+* ``dev_oos``: bot/eval/dev_oos.tsv, 287 errands people ask a general assistant, read line by line:
+  the eighth round's out-of-scope brief named its gaps;
 * ``calibration_oos``: bot/eval/calibration_oos*.tsv, out-of-domain lines kept out of training
   to choose the fallback threshold on (bot/eval/calibrate.py);
 * ``hwu64_oos`` and ``hwu64_chitchat``: ../shared/eval/hwu64 (or $HWU64_DIR), measure only.
@@ -55,6 +57,7 @@ def sets() -> dict[str, list[tuple[str, str]]]:
         "dev_social": read_tsv(ROOT / "bot" / "eval" / "dev_social.tsv", "intent"),
         "dev_all": read_tsv(ROOT / "bot" / "eval" / "dev_all.tsv", "intent"),
         "dev_handoff": read_tsv(ROOT / "bot" / "eval" / "dev_handoff.tsv", "intent"),
+        "dev_oos": read_tsv(ROOT / "bot" / "eval" / "dev_oos.tsv", "intent"),
         "calibration_oos": read_tsv(ROOT / "bot" / "eval" / "calibration_oos.tsv", "intent")
         + read_tsv(ROOT / "bot" / "eval" / "calibration_oos_written.tsv", "intent"),
     }

@@ -45,3 +45,15 @@ def test_a_handoff_set_counts_requests_caught_and_near_misses_handed_over():
     rows = [row("request_human", "request_human"), row("request_human", "bot_challenge"),
             row("other", "request_human", "send someone to fix my AC"), row("other", "raise_service_request")]
     assert handoff_set(rows) == {"examples": 4, "asked": 2, "handoff_recall": 0.5, "others": 2, "false_handoffs": 1}
+
+
+def test_each_development_set_is_scored_by_its_kind():
+    parsed = {"model": "m", "sets": {
+        "dev_all": [row("greet", "greet"), row("thank", "greet")],
+        "dev_handoff": [row("request_human", "request_human"), row("other", "request_human")],
+        "dev_oos": [row("out_of_scope", "out_of_scope"), row("out_of_scope", "pay_invoice", "pay my rent on cred")]}}
+    summary = summarise(parsed)
+    assert summary["dev_all"]["accuracy"] == 0.5
+    assert (summary["dev_handoff"]["handoff_recall"], summary["dev_handoff"]["false_handoffs"]) == (1.0, 1)
+    assert summary["dev_oos"]["business_share"] == 0.5
+    assert summary["dev_oos"]["business_by_intent"] == {"pay_invoice": 1}
