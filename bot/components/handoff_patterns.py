@@ -61,7 +61,9 @@ _ASKED = [
     # talk / speak / chat / connect / transfer ... to a person
     r"\b(?:talk|tlk|speak|speek|spk|chat|connect|conect|connet|transfer|tranfer|escalate|complain(?=\s+to\b)|"
     r"put\s+me\s+through|(?:put|get)\s+me\s+in\s+touch|hand\s+(?:me\s+|this\s+|it\s+|the\s+chat\s+)?over|"
-    r"pass\s+(?:me|this|it)|forward\s+(?:me|my\s+\w+|this|it)|switch\s+me|route\s+me|baat|conversation|a\s+word|discuss)\w*\b(?:\s+\w+){0,4}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
+    r"pass\s+(?:me|this|it)|forward\s+(?:me|my\s+\w+|this|it)|switch\s+me|route\s+me|baat|conversation|a\s+word)\w*\b(?:\s+\w+){0,4}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
+    # discussing it with one of your people ("with my manager" is the customer's own)
+    r"\bdiscuss\w*\b(?:\s+\w+){0,4}?\s+with\s+(?:a|an|your|ur|some|one\s+of\s+your)\s+" + _PERSON,
     # want / need / get me / give me ... a human
     r"\b(?:want|need|ned|get(?:\s+me)?|give\s+me|bring|requesting|request|demand|prefer|rather\s+have|looking\s+for|"
     r"(?:i'?d|i\s+would|would)\s+like|seek(?:ing)?)\s+"
@@ -78,7 +80,7 @@ _ASKED = [
     r"\b(?:colleague|some\s*one|some\s*body|a\s+person|a\s+human|human)\b(?:\s+\w+){0,3}\s+take\s+over\b|"
     r"\breach\s+out\s+to\s+me\b|\btelephonic\s+(?:discussion|conversation|call)\b|"
     r"\b(?:officer|official|representative|authority|coordinator|member\s+of\s+your\s+staff|in-?charge|senior|"
-    r"manager|supervisor|executive)\b(?:\s+[\w-]+){0,6}\s+(?:contact|get\s+in\s+touch\s+with|"
+    r"manager|supervisor|executive)\b(?:\s+[\w-]+){0,5}\s+(?:contact|get\s+in\s+touch\s+with|"
     r"speak\s+(?:with|to)|talk\s+(?:with|to)|call|phone|telephone)\s+(?:me|the\s+undersigned)\b",
     r"\b(?:someone|somebody|a\s+person|a\s+human)\s+who\s+(?:actually\s+|really\s+)?(?:knows|understands)\b",
     # "whom should I speak to", "who can I talk to"

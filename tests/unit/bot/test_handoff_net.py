@@ -65,6 +65,8 @@ NEITHER = [
     # a person sent to do the work is a service request
     "I want a person to come home and install the new split AC", "koi aadmi bhejo RO service ke liye",
     "I need a person to check my AC",
+    # the customer's own people
+    "let me discuss with my manager and confirm the visit",
 ]
 
 
