@@ -28,6 +28,13 @@ BOT_HASH_CMD := { find bot/config.yml bot/domain bot/data -type f -name '*.yml';
                 | xargs sha256sum | { cat; grep -v onnx_digest $(NLU_ENCODER)/manifest.json; } \
                 | sha256sum | cut -c1-16
 export RASA_TELEMETRY_ENABLED := false
+# Rasa's training cache (trained components, keyed by their config and data) lives outside the
+# checkout, so a fresh clone on the same machine (CI's) restores what an earlier training made
+# instead of training DIET again. Rasa does not key it on our components' source, so the folder
+# is named after that source: a changed component never restores a part trained by old code.
+RASA_CACHE_ROOT ?= $(HOME)/.cache/fieldserv/rasa
+BOT_CODE_HASH   := $(shell cat bot/components/*.py bot/requirements-rasa.txt 2>/dev/null | sha256sum | cut -c1-12)
+export RASA_CACHE_DIRECTORY ?= $(RASA_CACHE_ROOT)/$(BOT_CODE_HASH)
 
 .PHONY: train bot-model bot-path nlu-encoder validate-bot test-bot eval-nlu bench-bot bench-nlu-pair
 
@@ -55,6 +62,9 @@ train: venv-rasa bot-path nlu-encoder
 	exec 9>bot/models/.lock; flock 9; \
 	if [[ -f "$$stamp" && -f "$(BOT_MODEL)" ]]; then \
 	  echo "==> bot: model up to date ($(BOT_MODEL), inputs $$hash)"; exit 0; fi; \
+	mkdir -p "$$RASA_CACHE_DIRECTORY"; \
+	find "$(RASA_CACHE_ROOT)" -mindepth 1 -maxdepth 1 -type d ! -name "$(BOT_CODE_HASH)" -mtime +7 \
+	  -exec rm -rf {} + 2>/dev/null || true; \
 	log="bot/models/train.log"; \
 	echo "==> bot: training the Rasa model (bot/ changed; 5-20 minutes on 2 cores when the data changed, log: $$log)"; \
 	if ! scripts/bootstrap.sh logged "$$log" $(RASA) train --config bot/config.yml --domain bot/domain --data bot/data \
