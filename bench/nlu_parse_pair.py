@@ -23,11 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.eval.lines import ROOT, examples, read_tsv, unannotated  # noqa: E402
+from bot.eval.lines import ROOT, read_tsv  # noqa: E402
+from bot.eval.parse_sets import read_rasa_yaml  # noqa: E402
 
 
 def messages() -> list[str]:
-    held_out = [unannotated(line) for intent, line in examples(ROOT / "bot" / "tests" / "nlu_test.yml") if intent]
+    held_out = [text for _, text in read_rasa_yaml(ROOT / "bot" / "tests" / "nlu_test.yml")]
     return held_out + [text for _, text in read_tsv(ROOT / "bot" / "eval" / "independent.tsv")]
 
 

@@ -60,7 +60,7 @@ run_logged() {
         if (( SECONDS - start >= next )) && kill -0 "$pid" 2>/dev/null; then
             next=$((next + 30))
             # pip's and apt's steps; Rasa's components and epochs (tqdm writes them with \r)
-            last="$(tr '\r' '\n' <"$log" \
+            last="$(tail -c 65536 "$log" | tr '\r' '\n' \
                     | grep -E '^(Collecting|Downloading|Installing|Building|Processing|Get:|Unpacking|Setting up|Epochs:)|Starting to train component' \
                     | tail -n 1 | sed -E 's/^.* - Starting to train component/training component/; s/\|[^|]*\|/|/' \
                     | cut -c1-100 || true)"
