@@ -11,6 +11,8 @@
 #   make bench-bot   turn latency through the REST channel (bench/bot_turns.py)
 #   make bench-nlu-pair BASELINE=other.tar.gz   the NLU parse of another model and of the trained one,
 #                    interleaved in one process (bench/nlu_parse_pair.py): a ratio a busy machine keeps
+#   make bench-handoff-net [BASELINE=rev]   the handoff net's cost per message, a git revision's
+#                    patterns beside the working tree's, interleaved (bench/handoff_net_pair.py)
 #
 # `make test` and `make run` train first (TEST_PREREQS / RUN_PREREQS).
 
@@ -32,11 +34,14 @@ export RASA_TELEMETRY_ENABLED := false
 # checkout, so a fresh clone on the same machine (CI's) restores what an earlier training made
 # instead of training DIET again. Rasa does not key it on our components' source, so the folder
 # is named after that source: a changed component never restores a part trained by old code.
+# The handoff net (handoff*.py) trains nothing and is imported from the source when the model
+# loads, so its patterns change without retraining anything and are left out of the name.
 RASA_CACHE_ROOT ?= $(HOME)/.cache/fieldserv/rasa
-BOT_CODE_HASH   := $(shell cat bot/components/*.py bot/requirements-rasa.txt 2>/dev/null | sha256sum | cut -c1-12)
+BOT_CODE_HASH   := $(shell cat $(sort $(filter-out bot/components/handoff%,$(wildcard bot/components/*.py))) \
+                     bot/requirements-rasa.txt 2>/dev/null | sha256sum | cut -c1-12)
 export RASA_CACHE_DIRECTORY ?= $(RASA_CACHE_ROOT)/$(BOT_CODE_HASH)
 
-.PHONY: train bot-model bot-path nlu-encoder validate-bot test-bot eval-nlu bench-bot bench-nlu-pair
+.PHONY: train bot-model bot-path nlu-encoder validate-bot test-bot eval-nlu bench-bot bench-nlu-pair bench-handoff-net
 
 bot-model: train
 
@@ -109,3 +114,6 @@ bench-nlu-pair: train
 	@[[ -n "$(BASELINE)" ]] || { echo "usage: make bench-nlu-pair BASELINE=path/to/another-model.tar.gz" \
 	  "(e.g. one trained from an older commit's bot/ with rasa train --out)" >&2; exit 2; }
 	@$(RASA_PY) bench/nlu_parse_pair.py $(BASELINE) $(BOT_MODEL)
+
+bench-handoff-net: venv
+	@$(VENV)/bin/python bench/handoff_net_pair.py --baseline $(or $(BASELINE),HEAD)

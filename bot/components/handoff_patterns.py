@@ -15,10 +15,15 @@ What counts:
   ring me", "arrange a call"); the number to reach one ("customer care
   number do", "toll free number?", "grievance officer's email?"); "whom
   should I speak to", "whoever manages contracts", "can a colleague take
-  over"; a formal letter asking an officer to contact "the undersigned"; the
+  over"; a formal letter asking an officer to contact "the undersigned"; a
+  call asked for at the end of a report ("... pls call me 99001 22334", "I
+  request a call from your end", "have them call", "need someone to call");
+  named teams, offices and bosses ("put me through to the renewals team",
+  "speak to head office", "the regional head"); "transfer me"; the
   same in Hinglish, Tamil, Bengali, Telugu, Kannada and Marathi in Roman
   script ("mujhe call karo", "oru aal kitta pesanum", "manusher sathe kotha
-  bolte chai", "manishi tho matladali"); a message that is only such a word
+  bolte chai", "manishi tho matladali"), and Malayalam, Gujarati and Punjabi
+  ("enne vilikkamo", "manas sathe vaat karvi", "bande naal gal karni"); a message that is only such a word
   ("agent", "operator", "customer care", "helpline").
 * frustrated: "this is useless", "you are not helping", "waste of time",
   "stupid bot", "you don't understand", "bakwas", "this bot is a joke",
@@ -32,7 +37,10 @@ bot"), "send someone to fix it" and "register a complaint and send someone"
 (service requests), "the technician was a nice person" (no verb asking for
 one), "I want a person to come and install the AC", "koi aadmi bhejo" (a
 technician sent), "make a call to dad", "arrange a call with Ravi at 4", "give me a call
-reminder" (the customer's own calls, asked of the assistant as of a phone).
+reminder", "call me Raj" (the customer's own calls, asked of the assistant as of a phone);
+another company's care line ("what's the Amazon customer care number", "HDFC
+toll free number"); a past conversation told as a story, with nothing asked
+now ("I talked to someone at your office last week and they fixed it").
 """
 
 from __future__ import annotations
@@ -47,7 +55,14 @@ _PERSON = (r"(?:a\s+|an\s+|the\s+|your\s+|some\s+|any\s+|one\s+of\s+your\s+)?(?:
            r"(?:your|the|support|service)\s+team|"
            r"customer\s+(?:care|service|support)(?:\s+(?:team|staff|person|executive|agent|desk|representative|"
            r"centre|center))?|(?:care|service|support)\s+(?:team|staff|person|executive|agent|desk|representative)|"
-           r"support|help\s*desk|helpdesk|team\s+member|employee|insaan|banda|aadmi|colleague|seniors?|in-?charge|"
+           r"support|help\s*desk|helpdesk|team\s+member|employees?|insaan|banda|aadmi|colleague|seniors?|in-?charge|"
+           r"boss|superior|higher\s+(?:authority|authorities|ups|official)|higher-ups|management|"
+           r"(?:regional|zonal|area|branch|service|department)\s+(?:head|in-?charge)|"
+           r"(?:head|branch|regional|corporate|zonal)\s+office|(?:office|company)\s+(?:people|peoples|staff|person)|"
+           r"sales\s*(?:person|people|team|executive|manager)|"
+           r"(?:amc|renewals?|collections?|finance|sales|refunds?|technical|tech|installation|customer\s+relations|"
+           r"warranty|operations|ops|back\s*office|quality|dispatch|scheduling|head\s+office)\s+(?:renewals?\s+)?"
+           r"(?:team|department|dept|desk|division|cell)|"
            r"whoever\s+(?:manages|handles|looks\s+after|is\s+in\s+charge)|helpline\s+people|"
            r"(?:accounts?|billing|escalations?|complaints?|customer\s+relations|grievance(?:\s+redressal)?|contracts?|nodal)\s+"
            r"(?:team|department|dept|cell|desk|officer|people))\b")
@@ -59,9 +74,10 @@ _NOT_A_CONTACT = (r"(?!\s+(?:reminder|alert|alarm|log|history|recording)s?\b)"
                   r"understand|arrange|book|schedule|ask|get|follow|see|decide|settle|finalise|finalize)\b)\w)")
 _ASKED = [
     # talk / speak / chat / connect / transfer ... to a person
-    r"\b(?:talk|tlk|speak|speek|spk|chat|connect|conect|connet|transfer|tranfer|escalate|complain(?=\s+to\b)|"
+    r"(?<!\bhad\sa\s)(?<!\bhad\san\s)(?<!\bmy\s)(?<!\bour\s)(?<!\bthe\s)(?<!\blast\s)(?<!\bprevious\s)\b(?:talk|tlk|speak|speek|spk|chat|connect|conect|connet|transfer|tranfer|escalate|"
+    r"complain(?=\s+to\b)|deal(?=\s+(?:directly\s+)?with\s+(?:your|ur)\b)|(?:be\s+)?put\s+through|"
     r"put\s+me\s+through|(?:put|get)\s+me\s+in\s+touch|hand\s+(?:me\s+|this\s+|it\s+|the\s+chat\s+)?over|"
-    r"pass\s+(?:me|this|it)|forward\s+(?:me|my\s+\w+|this|it)|switch\s+me|route\s+me|baat|conversation|a\s+word)\w*\b(?:\s+\w+){0,4}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*" + _PERSON,
+    r"pass\s+(?:me|this|it)|forward\s+(?:me|my\s+\w+|this|it)|switch\s+me|route\s+me|baat|conversation|a\s+word)\w*(?<!ed)\b(?:\s+\w+){0,4}?\s+(?:to|with|me\s+to|me\s+with|through\s+to)?\s*(?<!\bmy\s)(?<!\bour\s)" + _PERSON,
     # discussing it with one of your people ("with my manager" is the customer's own)
     r"\bdiscuss\w*\b(?:\s+\w+){0,4}?\s+with\s+(?:a|an|your|ur|some|one\s+of\s+your)\s+" + _PERSON,
     # want / need / get me / give me ... a human
@@ -94,29 +110,60 @@ _ASKED = [
     r"\b(?:grievance(?:\s+redressal)?|nodal|escalation)\s+(?:officer|team|cell|department)|"
     r"^\W*(?:toll[\s-]*free(?:\s+(?:number|no))?|helpline(?:\s+(?:number|no))?)\W*$",
     r"\bhelp\s+from\s+(?:a\s+|an\s+|your\s+|some\s+)?(?:person|human|agent|staff|someone|somebody|team)\b",
-    r"\b(?:person|human|agent|someone|somebody|operator|executive)\s+(?:i|we)\s+(?:can|could|may)\s+(?:talk|speak|chat)\b",
+    r"\b(?:person|human|agent|some\s*one|some\s*body|any\s*one|any\s*body|operator|executive|manager|supervisor|officer)\s+"
+    r"(?:i|we)\s+(?:can|could|may)\s+(?:talk|speak|chat)\b",
     r"\b(?:do\s*n[o']?t|dont|do\s+not)\s+want\s+(?:to\s+(?:talk|chat|speak)\s+(?:to|with)\s+)?(?:a\s+|the\s+|this\s+|your\s+)?"
     r"(?:bot|robot|machine|chatbot)\b",
     r"\b(?:staff|agent|person|someone|somebody|executive|team)(?:\s+member)?(?:\s+\w+){0,3}\s+(?:message|text|"
     r"contact|email|whatsapp)\s+me\b",
-    r"\b(?:real|live|actual)\s+(?:human|person|people|agent|guy|employee|executive|staff|operator)\b",
-    r"\bhumans?\s+(?:only|please|pls|plz|agent|support|help)\b",
+    r"\b(?:real|live|actual)\s+(?:human|person|people|agents?|guy|employees?|executive|staff|operator)\b",
+    r"\bhumans?(?:\s+|\s*,\s*)(?:only|please|pls|plz|agent|support|help)\b",
     r"\b(?:human|agent|operator|representative|executive|customer\s+(?:care|service|support))\s+"
     r"(?:please|pls|plz|chahiye)\b",
-    r"\bescalate\b",
+    r"\bescalat(?:e|ion)\b(?!\s+(?:of|in)\s+(?:the\s+)?(?:price|prices|cost|costs|charges))",
     # a call back
-    r"\bcal+\s*(?:me\s+)?(?:back|bk)\b|\bcallback\b|^\W*(?:please\s+|pls\s+|kindly\s+)?(?:call|phone|ring|telephone)\s+me\b|"
+    r"\bcal+\s*(?:me\s+)?(?:back|bk)\b|\bcallback\b|^\W*(?:please\s+|pls\s+|kindly\s+)?(?:call|phone|ring|telephone)\s+me\b(?!\s+(?:by\s+|as\s+|mr\.?\s+|mrs\.?\s+|ms\.?\s+)|"
+    r"\s+(?-i:[A-Z][a-z]+)\W*$)|"
     r"\b(?:someone|somebody|sum1|sm1|sumbdy|nobody|anyone|anybody|executive|agent|person|team|manager|supervisor|staff|"
     r"members?|side|end|care|senior)\b(?:\s+\w+){0,4}\s+(?:call|cal|calls|contact|phone|ring|telephone)\s+(?:me|him|her|us)\b|"
     r"\barrange\s+(?:for\s+)?(?:a\s+|one\s+)?(?:phone\s+)?call\b" + _NOT_A_CONTACT + r"|"
     r"\b(?:give|make)\s+(?:me\s+)?(?:a|one)\s+(?:phone\s+)?call\b" + _NOT_A_CONTACT + r"|"
     r"\bput\s+me\s+on\s+(?:a|the)\s+(?:call|phone)\b" + _NOT_A_CONTACT + r"|"
     r"\b(?:someone|somebody|anyone|a\s+person|manager|supervisor|senior|in-?charge)\b(?:\s+\w+){0,4}\s+on\s+the\s+(?:phone|line)\b",
+    # a call or a message from you, asked for: "pls call me 99001 22334", "I request a call from your end",
+    # "can your team give me a ring", "need someone to call and help", "have them call", "write to me"
+    r"\b(?:pls|please|plz|pl|kindly)\s+(?:\w+\s+)?(?:call|ring|phone|cal)\b(?:\s+me\b|\s*[.!]*\s*$|\s*[,;]|\s+(?:on|at|asap)\b|"
+    r"\s+\+?\d)|\bcall\s+me\s+(?:on|at|asap|immediately|urgently|now|today|right\s+away|\+?\d)",
+    r"\bfor\s+(?:a|an|one)\s+(?:\w+\s+)?(?:call|ring|phone\s+call)\s+from\s+(?:your|ur|yr|the|an?|some|someone|somebody|"
+    r"any\s*one)\b",
+    r"\b(?:request|want|need|like|expect|expecting|awaiting)\s+(?:a|an|one)\s+(?:quick\s+|phone\s+|urgent\s+)?"
+    r"call\b" + _NOT_A_CONTACT,
+    r"\b(?:rather|prefer\s+to|want\s+to|like\s+to|need\s+to|can\s+i|let\s+me)\s+explain\b(?:\s+[\w']+){0,6}?\s+to\s+"
+    r"(?:one\s+of\s+your\s+|a\s+real\s+|an?\s+actual\s+)?" + _PERSON,
+    r"\bgive\s+(?:me\s+)?(?:a\s+)?(?:ring|buzz)\b|\bgive\s+(?:call|ring)\s+(?:to\s+)?me\b",
+    r"\b(?:some\s*one|some\s*body|any\s*one|sum1|a\s+person|an?\s+(?:agent|executive|officer)|staff)\s+to\s+"
+    r"(?:(?:call|ring|phone|contact|reach)\b|(?:talk|speak)\s+(?:to|with)\s+(?:me\b|about\b|regarding\b))",
+    r"\b(?:some\s*one|some\s*body|any\s*one|any\s*body|sum1|person|agent|executive|staff|team|manager|supervisor|"
+    r"officer|head|them)\b(?:\s+\w+){0,4}\s+(?:talk|speak|chat|write|reach\s+out)\s+(?:to|with)\s+me\b|"
+    r"\b(?:person|team|manager|staff|executive|agent|officer|department|head)\b(?:\s+\w+){0,2}\s+reach\s+out\b",
+    r"\bhave\s+(?:them|him|her|someone|somebody|a\s+person|(?:your|ur|the)\s+(?:\w+\s+)?(?:person|team|manager|"
+    r"executive|agent|staff|engineer|officer|people|office|department|supervisor|head|in-?charge))\s+(?:call|ring|phone|contact|"
+    r"email|e-mail|write\s+to|whatsapp)\b",
+    r"\b(?:contact|reach)\s+me\s+(?:on|at|through|via|by|back)\b",
+    r"\bwhoever\s+(?:manages|handles|looks\s+after|is\s+in\s+charge)\b.{0,40}\b(?:talk|speak|connect|contact|call|reach)\b",
+    r"\btransfer\s+me\b(?!\s+(?:the|my|a|an|your|this|that|it|money|refund|amount|rs|inr)\b|\s+\d)",
+    # Telugu, Kannada, Malayalam, Marathi, Gujarati and Punjabi in Roman script: "phone cheyyandi", "call maadi",
+    # "agent jothe maatadbeku", "enne vilikkamo", "mala call kara", "manas sathe vaat", "bande naal gal karni"
+    r"\b(?:call|phone|fone)\s+(?:chey\w*|maad\w*|madi|kara|kar[ao]?\s+na|kar\w*\s+dya)\b|\bjothe\s+maat\w*|"
+    r"\b(?:enne|ennai|enna|enikku)\b.{0,25}\bvilik\w*|\bvaat\s+kar\w*|\bnaal\s+gal\s+kar\w*|"
+    r"\b(?:customer\s+care|care|support|staff|office|evar\w*|yaar\w*|aarenkilum)\b.{0,20}"
+    r"\b(?:matlad\w*|maathad\w*|maatad\w*|samsari\w*|pesa\w*)\b",
     # the number of the one in charge: "give me the branch manager's number"
     r"(?<!\bmy\s)\b(?:manager|supervisor|in-?charge|senior\s+official)(?:'s|s)?\s+(?:phone\s+|mobile\s+|contact\s+)?"
     r"(?:number|no\b|contact)",
     # Hinglish: "agent se baat karao", "kisi insaan se baat", "insaan chahiye"
-    r"\b(?:agent|insaan|insan|banda|aadmi|kisi|person|human)\s+(?:se|ko|chahiye|bulao|bula\s+do)\b",
+    r"\b(?:agent|insaan|insan|banda|aadmi|kisi|person|human)\s+(?:se|ko|chahiye|bulao|bula\s+do)\b"
+    r"(?!.{0,40}\b(?:servic\w*|repair\w*|install\w*|fix\w*|theek|thik|check\w*|lagana|lagwana|bhej\w*|ghar)\b)",
     r"\bkoi\s+(?:agent|insaan|insan|banda|aadmi|person|human)\b(?!\s+bhej)|\bkoi\s+(?:call|phone)\s+kar",
     r"\bbaat\s+(?:karao|karwao|karni|karna|karwa)\b",
     r"\b(?:mujhe|muje|mujhko)\s+(?:call|phone)\b|\b(?:call|phone)\s+(?:kar\s+lo|kar\s+do|karo|karwa\w*|kijiye|karein|kare)\b",
@@ -179,7 +226,29 @@ _ABOUT_THE_BOT = re.compile(
     # Hindi, Tamil, Bengali: "kya main insaan se baat kar raha hoon", "neenga human ah", "tumi ki manush"
     r"\bkya\s+(?:main|mai|mein|hum)\b.{0,30}\bbaat\s+kar\s+rah[aei]\b|\b(?:tum|aap|tu)\s+(?:bot|robot|machine|insaan)\s+ho\b|"
     r"\b(?:neenga|nee|tumi|apni)\b.{0,20}\b(?:human|robot|bot|manush|machine)\b", re.I)
+# another company's care number ("what's the Amazon customer care number", "HDFC toll free number", "Paytm
+# helpline"): a brand or bank named just before the line's name is not this company's desk
+_OTHER_COMPANY = re.compile(
+    r"\b(?!(?:your|ur|yr|you|the|a|an|any|this|that|our|what|whats|what's|is|of|for|me|give|send|tell|share|need|"
+    r"want|pls|please|plz|kindly|number|no|my|service|repair|ac|a/c|appliance|amc|company|fieldserv|call|correct|"
+    r"right|official|main|local|nearest|direct|24x7|24/7|free|toll|do|from|to|with|at|on|in|by|via|about|get|got|"
+    r"find|know|unga|ungal|enga|aapka|aapke|aapki|apka|apke|tumhara|tumcha|tumchya|nimma|nimm|mee|mane|mujhe|mera|"
+    r"meri|hamara|tamaro|tamara|ka|ki|ke|la|nu|dedo|customer|cust|care|help|support)\b)[a-z][\w&.'-]*\s+"
+    r"(?:(?:card|bank|bank's|company's|credit\s+card|app|mobile|prepaid|postpaid|broadband|gas|electricity)\s+)?"
+    r"(?:customer\s+(?:care|service|support)|cust\s+care|helpline|toll[\s-]*free|call\s+cent(?:re|er)|support)\s+"
+    r"(?:number|no\b|nmbr|num\b|phone|contact|e-?mail|se\b|ko\b)|"
+    # "the customer care contact of Bajaj Finance": a capitalised name after "of" or "for"
+    r"\b(?:customer\s+(?:care|service|support)|cust\s+care|helpline|toll[\s-]*free|support)(?:\s+(?:number|no|contact|"
+    r"e-?mail|id|details))*\s+(?:of|for)\s+(?!(?-i:AC|AMC|RO|TV|SR|UPS|LED|GST)\b)(?-i:[A-Z][\w&.'-]*)", re.I)
+# a past conversation told as a story ("I talked to someone at your office last week and they fixed it",
+# "someone from your support called and said ..."), with nothing asked now
+_PAST_CONTACT = re.compile(r"\b(?:talked|spoke|spoken|chatted|called|rang|phoned|messaged|texted|e-?mailed|informed|"
+                           r"got\s+a\s+call|had\s+a\s+(?:call|chat|word|talk|conversation))\b", re.I)
+_ASKING_NOW = re.compile(r"\b(?:please|pls|plz|kindly|again|want|wanna|need|like|can|could|would|will|connect|transfer|"
+                         r"escalate|call\s+me|contact\s+me|ring\s+me|why|nobody|no\s+one|never|still|not|didn'?t|"
+                         r"hasn'?t|haven'?t|but)\b|\?", re.I)
 ASKED = [re.compile(p, re.I) for p in _ASKED]
+_SENTENCE_END = re.compile(r"[?.!;]+")
 FRUSTRATED = [re.compile(p, re.I) for p in _FRUSTRATED]
 # words that are capitals anyway: references, serials, acronyms of the trade
 _CAPS_EXEMPT = re.compile(r"^(?:[A-Za-z]{1,4}[-/ ]?\d[\w-]*|\d[\w/-]*|AC|A/C|TV|RO|AMC|CMC|UPS|PCB|MCB|RCCB|LED|LCD|"
@@ -203,8 +272,11 @@ def trigger(text: str) -> str | None:
         return "frustrated"
     if _ONLY.match(text):
         return "asked"
-    if _ABOUT_THE_BOT.search(text):
+    if _OTHER_COMPANY.search(text) or (_PAST_CONTACT.search(text) and not _ASKING_NOW.search(text)):
         return None
-    if any(p.search(text) for p in ASKED):
+    # a question about the bot asks nothing by itself, but "are you a bot? get me a human" does:
+    # each sentence is read on its own, those about the bot left out
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip() and not _ABOUT_THE_BOT.search(s)]
+    if any(p.search(s) for s in sentences for p in ASKED):
         return "asked"
     return None

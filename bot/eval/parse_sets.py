@@ -18,6 +18,11 @@ message is parsed (pipeline, fallback and the handoff net included):
   misses (label ``other``), read line by line: the seventh round's widening of the handoff net;
 * ``dev_oos``: bot/eval/dev_oos.tsv, 287 errands people ask a general assistant, read line by line:
   the eighth round's out-of-scope brief named its gaps;
+* ``dev_handoff_b``: bot/eval/dev_handoff_b.tsv, 160 requests for a person as a help desk's logs
+  hold them and 90 near misses (another company's helpline, a past call told as a story), read
+  line by line: the ninth round's widening of the handoff net;
+* ``dev_replies``: bot/eval/dev_replies.tsv, 200 replies to the assistant (yes, no, thanks and
+  praise, stop) and 60 near misses (label ``other``), kept out of the ninth round's training;
 * ``calibration_oos``: bot/eval/calibration_oos*.tsv, out-of-domain lines kept out of training
   to choose the fallback threshold on (bot/eval/calibrate.py);
 * ``hwu64_oos`` and ``hwu64_chitchat``: ../shared/eval/hwu64 (or $HWU64_DIR), measure only.
@@ -58,8 +63,11 @@ def sets() -> dict[str, list[tuple[str, str]]]:
         "dev_all": read_tsv(ROOT / "bot" / "eval" / "dev_all.tsv", "intent"),
         "dev_handoff": read_tsv(ROOT / "bot" / "eval" / "dev_handoff.tsv", "intent"),
         "dev_oos": read_tsv(ROOT / "bot" / "eval" / "dev_oos.tsv", "intent"),
+        "dev_handoff_b": read_tsv(ROOT / "bot" / "eval" / "dev_handoff_b.tsv", "intent"),
+        "dev_replies": read_tsv(ROOT / "bot" / "eval" / "dev_replies.tsv", "intent"),
         "calibration_oos": read_tsv(ROOT / "bot" / "eval" / "calibration_oos.tsv", "intent")
-        + read_tsv(ROOT / "bot" / "eval" / "calibration_oos_written.tsv", "intent"),
+        + read_tsv(ROOT / "bot" / "eval" / "calibration_oos_written.tsv", "intent")
+        + read_tsv(ROOT / "bot" / "eval" / "calibration_oos_more.tsv", "intent"),
     }
     folder = hwu64_dir()
     if (folder / "out_of_scope.tsv").exists():
@@ -84,10 +92,13 @@ async def parse_all(model: str, todo: dict[str, list[tuple[str, str]]]) -> dict:
             took = (time.perf_counter() - started) * 1e3
             intent = data.get("intent") or {}
             # the model's own best intent, before the fallback (for calibrating its threshold)
-            top = next((r for r in data.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"), intent)
+            # and the runner-up's confidence (for its ambiguity margin)
+            ranked = [r for r in data.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"] or [intent]
+            top, second = ranked[0], (ranked[1] if len(ranked) > 1 else {})
             parsed.append({"text": text, "expected": expected, "predicted": intent.get("name"),
                            "confidence": round(float(intent.get("confidence") or 0.0), 4),
                            "top": top.get("name"), "top_confidence": round(float(top.get("confidence") or 0.0), 4),
+                           "second_confidence": round(float(second.get("confidence") or 0.0), 4),
                            "ms": round(took, 2), "trained": norm(text) in trained})
         result["sets"][name] = parsed
     return result

@@ -42,12 +42,15 @@ CHIT_CHAT = ("affirm", "deny", "thank", "stop")  # what HWU64's chit-chat file m
 # sets written by other authors and kept unread: figures and per-intent tables, never their missed lines
 SEALED = {"independent_b": ("set B", "another author, never read line by line"),
           "independent_c": ("set C", "a third author, sealed before the fourth round")}
-# development sets, read line by line: their misses shaped the fifth to eighth rounds (bot/eval/README.md);
-# each is scored by its kind: every intent, requests for a person against near misses, or out-of-scope lines
+# development sets, read line by line: their misses shaped the fifth to ninth rounds (bot/eval/README.md);
+# each is scored by its kind: every intent, requests for a person against near misses, out-of-scope lines,
+# or replies to the assistant against near misses
 DEVELOPMENT = {"dev_social": ("small talk and asking for a person", "intents"),
                "dev_all": ("every intent", "intents"),
                "dev_handoff": ("asking for a person in unusual words, and near misses", "handoff"),
-               "dev_oos": ("a general assistant's errands, out of scope", "oos")}
+               "dev_oos": ("a general assistant's errands, out of scope", "oos"),
+               "dev_handoff_b": ("asking for a person as a help desk's logs hold it, and near misses", "handoff"),
+               "dev_replies": ("yes, no, thanks and stop said to the assistant, and near misses", "replies")}
 
 
 def scores(rows: list[dict]) -> dict:
@@ -99,6 +102,19 @@ def handoff_set(rows: list[dict]) -> dict:
             "others": len(others), "false_handoffs": sum(r["predicted"] == HANDOFF for r in others)}
 
 
+def replies(rows: list[dict]) -> dict:
+    """Replies to the assistant (affirm, deny, thank, stop): how many reach their intent, and how many
+    near misses labelled ``other`` ("the fan won't stop", "thanks but I need a person") are taken for one."""
+    said = [r for r in rows if r["expected"] in CHIT_CHAT]
+    others = [r for r in rows if r["expected"] not in CHIT_CHAT]
+    return {"examples": len(rows), "replies": len(said),
+            "accuracy": round(sum(r["predicted"] == r["expected"] for r in said) / len(said), 4) if said else None,
+            "per_intent": {k: round(sum(r["predicted"] == k for r in said if r["expected"] == k)
+                                    / sum(r["expected"] == k for r in said), 4)
+                           for k in CHIT_CHAT if any(r["expected"] == k for r in said)},
+            "others": len(others), "taken_for_a_reply": sum(r["predicted"] in CHIT_CHAT for r in others)}
+
+
 def oos(rows: list[dict]) -> dict:
     routed = Counter(r["predicted"] for r in rows)
     business = {k: v for k, v in routed.items() if k not in SAFE | SMALL_TALK}
@@ -140,7 +156,7 @@ def summarise(parsed: dict) -> dict:
     for name in SEALED:
         if name in sets:
             out[name] = sealed(sets[name])
-    scorers = {"intents": scores, "handoff": handoff_set, "oos": oos}
+    scorers = {"intents": scores, "handoff": handoff_set, "oos": oos, "replies": replies}
     for name, (_, kind) in DEVELOPMENT.items():
         if name in sets:
             out[name] = scorers[kind](sets[name])
@@ -191,6 +207,10 @@ def lines(summary: dict, kb: dict | None, entities: dict | None) -> list[str]:
                        f"false handoffs {d['false_handoffs']} of {d['others']}")
         elif kind == "oos":
             figures = f"routed to a business intent {d['business_share']:.1%}"
+        elif kind == "replies":
+            figures = (f"replies reaching their intent {d['accuracy']:.3f} ({d['replies']}: "
+                       + ", ".join(f"{k} {v:.2f}" for k, v in d["per_intent"].items())
+                       + f"); near misses taken for a reply {d['taken_for_a_reply']} of {d['others']}")
         else:
             figures = (f"accuracy {d['accuracy']:.3f}, macro-F1 over its intents {d['macro_f1_own_intents']:.3f}; "
                        f"handoff recall {d['handoff_recall']:.3f} ({d['per_intent'][HANDOFF]['support']} utterances)")

@@ -33,7 +33,8 @@ def queued(bot, sender: str, reply: list[dict], reason: str) -> None:
 
 @pytest.mark.parametrize("question", ["can you book me a flight to Goa for Friday",
                                       "what's the weather going to be like in Pune tomorrow",
-                                      "make a call to my dad"])  # the customer's own call, not a callback
+                                      "make a call to my dad",  # the customer's own call, not a callback
+                                      "what is the airtel customer care number"])  # another company's desk
 def test_an_out_of_domain_question_is_answered_honestly_with_the_options(kb_stack, question):
     bot, _uow, _portal = kb_stack
     me = f"ood-{abs(hash(question))}"
@@ -84,6 +85,8 @@ def test_a_reported_fault_is_answered_from_an_article_with_the_offer_of_a_techni
     "oru agent kitta pesanum please",
     "I humbly request that a responsible officer of your organisation contact me",
     "evaraina manishi tho matladali",
+    "the geyser tripped the MCB again after your visit. pls call me on 98450 12345",
+    "put me through to your renewals team",
 ])
 def test_a_person_asked_for_in_unusual_words_is_queued(kb_stack, words):
     bot, _uow, _portal = kb_stack

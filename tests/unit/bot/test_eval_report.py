@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.eval.report import handoff_set, sealed, summarise
+from bot.eval.report import handoff_set, lines, sealed, summarise
 
 
 def row(expected: str, predicted: str, text: str = "x", trained: bool = False) -> dict:
@@ -57,3 +57,14 @@ def test_each_development_set_is_scored_by_its_kind():
     assert (summary["dev_handoff"]["handoff_recall"], summary["dev_handoff"]["false_handoffs"]) == (1.0, 1)
     assert summary["dev_oos"]["business_share"] == 0.5
     assert summary["dev_oos"]["business_by_intent"] == {"pay_invoice": 1}
+
+
+def test_a_replies_set_counts_replies_understood_and_near_misses_taken_for_one():
+    rows = [row("affirm", "affirm", "yep"), row("thank", "out_of_scope", "good job"), row("stop", "stop", "shh"),
+            row("other", "deny", "no cooling since morning"), row("other", "raise_service_request")]
+    scored = summarise({"model": "m", "sets": {"dev_replies": rows}})["dev_replies"]
+    assert (scored["accuracy"], scored["taken_for_a_reply"], scored["others"]) == (round(2 / 3, 4), 1, 2)
+    assert scored["per_intent"] == {"affirm": 1.0, "thank": 0.0, "stop": 1.0}
+    assert "near misses taken for a reply 1 of 2" in "\n".join(lines(summarise({"model": "m",
+                                                                                 "sets": {"dev_replies": rows}}),
+                                                                        None, None))

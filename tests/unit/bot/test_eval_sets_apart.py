@@ -38,7 +38,7 @@ def test_the_training_data_is_read():
 
 def test_no_line_of_the_independent_or_calibration_sets_is_trained_on():
     sets = [ROOT / "bot" / "eval" / name for name in
-            ("independent.tsv", "calibration_oos.tsv", "calibration_oos_written.tsv")]
+            ("independent.tsv", "calibration_oos.tsv", "calibration_oos_written.tsv", "calibration_oos_more.tsv")]
     assert overlap([t for path in sets for t in tsv_lines(path)]) == []
 
 

@@ -32,6 +32,19 @@ ASKED = [
     "evaraina manishi tho matladali", "manager shi bolun dya", "sm1 cal me bk",
     "I humbly request that a responsible officer of your esteemed organisation contact me",
     "kindly connect me with the accounts team", "somebody on your staff can make sense of my situation",
+    # the ninth round's development set (bot/eval/dev_handoff_b.tsv) showed these shapes missing: a call
+    # asked for at the end of a report, named teams and bosses, "transfer me", six more languages
+    "the geyser is sparking again. please call me on 98450 12345", "pls call, AMC bill is wrong",
+    "I request a call from your end regarding the refund", "can your office give me a ring",
+    "need someone to call and explain the bill", "have the accounts person reach out to me",
+    "put me through to the renewals team", "I want to talk to the regional head", "is there anyone I can talk to?",
+    "will somebody please talk to me", "Bot again. Human, please.", "just transfer me", "escalation desk please",
+    "evaraina phone cheyyandi", "call maadi please", "manager jothe maatadbeku", "ennai yaaravadhu vilikkungal",
+    "mala phone kara", "manager sathe vaat karvi che", "manager naal gal karni hai",
+    "do you have real employees? connect me to one", "I'd rather explain it to one of your people",
+    # a question about the bot, then a request: the request counts
+    "are you a bot? get me a human", "am I talking to a machine? connect me to an agent",
+    "is this automated? please call me back", "are you human? if not, transfer me",
 ]
 FRUSTRATED = [
     "this is useless", "you are not helping", "what a waste of time", "stupid bot", "you don't understand",
@@ -66,7 +79,12 @@ NEITHER = [
     "I want a person to come home and install the new split AC", "koi aadmi bhejo RO service ke liye",
     "I need a person to check my AC",
     # the customer's own people
-    "let me discuss with my manager and confirm the visit",
+    "let me discuss with my manager and confirm the visit", "let me talk to my team first", "ok boss, i'll do that call",
+    # another company's care line, and a conversation told as a story, ask nothing of us
+    "what is the flipkart customer care number", "airtel helpline number please", "ICICI credit card toll free no",
+    "i spoke to your agent yesterday and it is sorted now", "someone from your team called me and fixed the date",
+    "had a chat with your support last week, all good", "got a call from your side in the morning, it's fixed",
+    "call me Priya", "transfer me the refund",
 ]
 
 
