@@ -10,6 +10,11 @@ the ranking) and the message gets an entity ``handoff_trigger`` (``asked`` or
 ``frustrated``) that action_handoff passes on as the handoff's reason.
 Messages starting with "/" (buttons) are left alone. Where the typo corrector
 mended a misspelling ("a real persn"), the mended text is checked too.
+
+The other way round, a message that only asks about the bot ("am I talking to
+a live agent or a program?") and that the model read as request_human becomes
+``bot_challenge``: the customer gets the honest answer, which says how to reach
+a person, instead of a help-desk agent being called for a question.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.handoff_patterns import trigger
+from bot.components.handoff_patterns import about_the_bot_only, trigger
 from bot.components.messages import mended_text, overrule
 
 HANDOFF_INTENT = "request_human"
+ABOUT_THE_BOT_INTENT = "bot_challenge"
 TRIGGER_ENTITY = "handoff_trigger"
 
 
@@ -39,10 +45,11 @@ class HandoffNet(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"intent": HANDOFF_INTENT}
+        return {"intent": HANDOFF_INTENT, "about_the_bot_intent": ABOUT_THE_BOT_INTENT}
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.intent = config.get("intent") or HANDOFF_INTENT
+        self.about_the_bot_intent = config.get("about_the_bot_intent") or ABOUT_THE_BOT_INTENT
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -55,6 +62,9 @@ class HandoffNet(GraphComponent):
             mended = mended_text(message)
             why = trigger(text) or (trigger(mended) if mended else None)
             if why is None:
+                said = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+                if said == self.intent and not text.startswith("/") and about_the_bot_only(text):
+                    overrule(message, self.about_the_bot_intent)
                 continue
             overrule(message, self.intent)
             entities = [e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) != TRIGGER_ENTITY]

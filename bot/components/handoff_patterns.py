@@ -33,7 +33,8 @@ What counts:
   such as AC, TV, SR-000123 aside).
 
 Not a handoff: questions about the bot itself ("are you a human?", "is this a
-bot"), "send someone to fix it" and "register a complaint and send someone"
+bot"; ``about_the_bot_only``: when the model read one as request_human, the
+component answers it as bot_challenge), "send someone to fix it" and "register a complaint and send someone"
 (service requests), "the technician was a nice person" (no verb asking for
 one), "I want a person to come and install the AC", "koi aadmi bhejo" (a
 technician sent), "make a call to dad", "arrange a call with Ravi at 4", "give me a call
@@ -239,7 +240,9 @@ _OTHER_COMPANY = re.compile(
     r"(?:number|no\b|nmbr|num\b|phone|contact|e-?mail|se\b|ko\b)|"
     # "the customer care contact of Bajaj Finance": a capitalised name after "of" or "for"
     r"\b(?:customer\s+(?:care|service|support)|cust\s+care|helpline|toll[\s-]*free|support)(?:\s+(?:number|no|contact|"
-    r"e-?mail|id|details))*\s+(?:of|for)\s+(?!(?-i:AC|AMC|RO|TV|SR|UPS|LED|GST)\b)(?-i:[A-Z][\w&.'-]*)", re.I)
+    r"e-?mail|id|details))*\s+(?:of|for)\s+(?!(?-i:AC|AMC|RO|TV|SR|UPS|LED|GST|Fieldserv)\b)(?-i:[A-Z][\w&'-]*)\b"
+    # (not a place of ours: "the helpline number for Pune branch")
+    r"(?!\s+(?:office|branch|centre|center|service|team|region|area|zone|city)\b)", re.I)
 # a past conversation told as a story ("I talked to someone at your office last week and they fixed it",
 # "someone from your support called and said ..."), with nothing asked now
 _PAST_CONTACT = re.compile(r"\b(?:talked|spoke|spoken|chatted|called|rang|phoned|messaged|texted|e-?mailed|informed|"
@@ -262,6 +265,13 @@ def shouting(text: str) -> bool:
     words = [w.strip("'’-") for w in _WORD.findall(text)]
     words = [w for w in words if sum(c.isalpha() for c in w) >= 2 and not _CAPS_EXEMPT.match(w)]
     return len(words) >= 3 and sum(len(w) for w in words) >= 12 and all(w.upper() == w for w in words)
+
+
+def about_the_bot_only(text: str) -> bool:
+    """Every sentence asks about the bot ("am I chatting with a live agent or a program?") and none asks
+    for a person: a question to answer honestly (bot_challenge, which offers a person), not a handoff."""
+    sentences = [s for s in _SENTENCE_END.split(text or "") if s.strip()]
+    return bool(sentences) and all(_ABOUT_THE_BOT.search(s) for s in sentences) and trigger(text) is None
 
 
 def trigger(text: str) -> str | None:

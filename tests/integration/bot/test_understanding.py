@@ -96,6 +96,16 @@ def test_a_person_asked_for_in_unusual_words_is_queued(kb_stack, words):
     assert "getting a member of our help desk" in texts(reply)
 
 
+@pytest.mark.parametrize("question", ["am i chatting with a live agent or a program?", "is this a bot"])
+def test_a_question_about_the_bot_is_answered_honestly_with_the_way_to_a_person(kb_stack, question):
+    bot, _uow, _portal = kb_stack
+    me = f"about-{abs(hash(question))}"
+    reply = bot.say(me, question)
+    assert "I'm a bot" in texts(reply) and "talk to a person" in texts(reply)
+    assert custom(reply) == [] and bot.tracker(me)["paused"] is False
+    queued(bot, me, bot.say(me, "talk to a person"), "customer_request")
+
+
 @pytest.mark.parametrize("words", ["this is useless", "WHY DOES NOBODY EVER ANSWER MY QUESTIONS",
                                    "ye bot kuch samajhta hi nahi"])
 def test_a_frustrated_customer_is_queued(kb_stack, words):

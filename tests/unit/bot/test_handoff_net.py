@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.components.handoff_patterns import shouting, trigger
+from bot.components.handoff_patterns import about_the_bot_only, shouting, trigger
 
 ASKED = [
     "talk to a person", "I want to speak with your executive", "connect me to an agent", "human please",
@@ -45,6 +45,7 @@ ASKED = [
     # a question about the bot, then a request: the request counts
     "are you a bot? get me a human", "am I talking to a machine? connect me to an agent",
     "is this automated? please call me back", "are you human? if not, transfer me",
+    "give me the customer care number for Pune branch",
 ]
 FRUSTRATED = [
     "this is useless", "you are not helping", "what a waste of time", "stupid bot", "you don't understand",
@@ -84,7 +85,7 @@ NEITHER = [
     "what is the flipkart customer care number", "airtel helpline number please", "ICICI credit card toll free no",
     "i spoke to your agent yesterday and it is sorted now", "someone from your team called me and fixed the date",
     "had a chat with your support last week, all good", "got a call from your side in the morning, it's fixed",
-    "call me Priya", "transfer me the refund",
+    "call me Priya", "transfer me the refund", "customer care contact of Bajaj Finance please",
 ]
 
 
@@ -107,3 +108,12 @@ def test_capitals_mean_shouting_only_for_real_words():
     assert shouting("THIS IS THE THIRD TIME I AM ASKING")
     assert not shouting("SR-000123 JB-000045 AC TV")  # references and acronyms are capitals anyway
     assert not shouting("My AC is NOT cooling")
+
+
+@pytest.mark.parametrize("text, only", [
+    ("am i chatting with a live agent or a program?", True), ("is this a bot", True), ("are u human??", True),
+    ("are you a bot? get me a human", False), ("is this automated? please call me back", False),
+    ("my AC is not cooling", False), ("", False),
+])
+def test_a_question_only_about_the_bot_is_told_apart_from_one_that_also_asks(text, only):
+    assert about_the_bot_only(text) is only
