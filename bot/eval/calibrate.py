@@ -33,6 +33,8 @@ from report import SAFE, SMALL_TALK  # noqa: E402
 THRESHOLDS = [round(0.25 + 0.05 * i, 2) for i in range(12)]
 MARGINS = [0.0, 0.02, 0.05, 0.1]
 MOST_ACTED_ON = 0.02
+# the margin the threshold has always been chosen at (the FallbackClassifier's setting until the ninth round)
+THRESHOLD_STEP_MARGIN = 0.05
 
 
 def final(row: dict, threshold: float, margin: float = 0.0) -> str:
@@ -45,31 +47,38 @@ def final(row: dict, threshold: float, margin: float = 0.0) -> str:
 
 
 def figures(held: list[dict], oos: list[dict], threshold: float, margin: float) -> tuple[float, float]:
+    """Held-out accuracy and the share of out-of-domain lines a business intent would act on."""
     acc = sum(final(r, threshold, margin) == r["expected"] for r in held) / len(held)
     business = sum(final(r, threshold, margin) not in SAFE | SMALL_TALK for r in oos) / len(oos)
     return acc, business
 
 
+def choose(held: list[dict], oos: list[dict]) -> tuple[float | None, float | None]:
+    """The rule: the lowest threshold, then the smallest margin, acting on at most 2 % of the lines."""
+    threshold = next((t for t in THRESHOLDS
+                      if figures(held, oos, t, THRESHOLD_STEP_MARGIN)[1] <= MOST_ACTED_ON), None)
+    if threshold is None:
+        return None, None
+    return threshold, next((m for m in MARGINS if figures(held, oos, threshold, m)[1] <= MOST_ACTED_ON), None)
+
+
 def main(path: str) -> int:
     sets = json.loads(Path(path).read_text())["sets"]
     held, oos = sets["heldout"], sets["calibration_oos"]
-    margin_now = 0.05
-    print(f"threshold  held-out accuracy  calibration OOS to a business intent   (ambiguity margin {margin_now})")
-    chosen = None
+    threshold, margin = choose(held, oos)
+    print(f"threshold  held-out accuracy  calibration OOS to a business intent   "
+          f"(ambiguity margin {THRESHOLD_STEP_MARGIN})")
     for t in THRESHOLDS:
-        acc, business = figures(held, oos, t, margin_now)
-        if chosen is None and business <= MOST_ACTED_ON:
-            chosen = t
+        acc, business = figures(held, oos, t, THRESHOLD_STEP_MARGIN)
         print(f"{t:9.2f}  {acc:17.3f}  {business:10.3f}")
-    if chosen is None:
+    if threshold is None:
         print(f"no threshold keeps the business share at most {MOST_ACTED_ON:.0%}")
         return 1
-    print(f"\nmargin     held-out accuracy  calibration OOS to a business intent   (threshold {chosen})")
+    print(f"\nmargin     held-out accuracy  calibration OOS to a business intent   (threshold {threshold})")
     for m in MARGINS:
-        acc, business = figures(held, oos, chosen, m)
+        acc, business = figures(held, oos, threshold, m)
         print(f"{m:6.2f}  {acc:20.3f}  {business:10.3f}")
-    margin = next((m for m in MARGINS if figures(held, oos, chosen, m)[1] <= MOST_ACTED_ON), None)
-    print(f"\nby the rule: threshold {chosen}, ambiguity margin {margin}")
+    print(f"\nby the rule: threshold {threshold}, ambiguity margin {margin}")
     return 0
 
 
