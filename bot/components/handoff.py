@@ -63,7 +63,7 @@ class HandoffNet(GraphComponent):
             why = trigger(text) or (trigger(mended) if mended else None)
             if why is None:
                 said = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-                if said == self.intent and not text.startswith("/") and about_the_bot_only(text):
+                if said == self.intent and about_the_bot_only(text):  # (nothing asked: trigger said None)
                     overrule(message, self.about_the_bot_intent)
                 continue
             overrule(message, self.intent)

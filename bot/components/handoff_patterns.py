@@ -228,7 +228,8 @@ _ABOUT_THE_BOT = re.compile(
     r"\bkya\s+(?:main|mai|mein|hum)\b.{0,30}\bbaat\s+kar\s+rah[aei]\b|\b(?:tum|aap|tu)\s+(?:bot|robot|machine|insaan)\s+ho\b|"
     r"\b(?:neenga|nee|tumi|apni)\b.{0,20}\b(?:human|robot|bot|manush|machine)\b", re.I)
 # another company's care number ("what's the Amazon customer care number", "HDFC toll free number", "Paytm
-# helpline"): a brand or bank named just before the line's name is not this company's desk
+# helpline"): a brand or bank named just before the line's name is not this company's desk, so those words
+# are read out of the message before the rest is asked whether it wants one of ours
 _OTHER_COMPANY = re.compile(
     r"\b(?!(?:your|ur|yr|you|the|a|an|any|this|that|our|what|whats|what's|is|of|for|me|give|send|tell|share|need|"
     r"want|pls|please|plz|kindly|number|no|my|service|repair|ac|a/c|appliance|amc|company|fieldserv|call|correct|"
@@ -251,7 +252,6 @@ _ASKING_NOW = re.compile(r"\b(?:please|pls|plz|kindly|again|want|wanna|need|like
                          r"escalate|call\s+me|contact\s+me|ring\s+me|why|nobody|no\s+one|never|still|not|didn'?t|"
                          r"hasn'?t|haven'?t|but)\b|\?", re.I)
 ASKED = [re.compile(p, re.I) for p in _ASKED]
-_SENTENCE_END = re.compile(r"[?.!;]+")
 FRUSTRATED = [re.compile(p, re.I) for p in _FRUSTRATED]
 # words that are capitals anyway: references, serials, acronyms of the trade
 _CAPS_EXEMPT = re.compile(r"^(?:[A-Za-z]{1,4}[-/ ]?\d[\w-]*|\d[\w/-]*|AC|A/C|TV|RO|AMC|CMC|UPS|PCB|MCB|RCCB|LED|LCD|"
@@ -267,11 +267,19 @@ def shouting(text: str) -> bool:
     return len(words) >= 3 and sum(len(w) for w in words) >= 12 and all(w.upper() == w for w in words)
 
 
+_SENTENCE_END = re.compile(r"[?.!;]+")
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text or "") if s.strip()]
+
+
 def about_the_bot_only(text: str) -> bool:
-    """Every sentence asks about the bot ("am I chatting with a live agent or a program?") and none asks
-    for a person: a question to answer honestly (bot_challenge, which offers a person), not a handoff."""
-    sentences = [s for s in _SENTENCE_END.split(text or "") if s.strip()]
-    return bool(sentences) and all(_ABOUT_THE_BOT.search(s) for s in sentences) and trigger(text) is None
+    """Every sentence asks about the bot ("am I chatting with a live agent or a program?"): when
+    ``trigger`` found nothing asked either, a question to answer honestly (bot_challenge, which
+    offers a person), not a handoff."""
+    said = sentences(text)
+    return bool(said) and all(_ABOUT_THE_BOT.search(s) for s in said)
 
 
 def trigger(text: str) -> str | None:
@@ -282,11 +290,11 @@ def trigger(text: str) -> str | None:
         return "frustrated"
     if _ONLY.match(text):
         return "asked"
-    if _OTHER_COMPANY.search(text) or (_PAST_CONTACT.search(text) and not _ASKING_NOW.search(text)):
+    if _PAST_CONTACT.search(text) and not _ASKING_NOW.search(text):
         return None
     # a question about the bot asks nothing by itself, but "are you a bot? get me a human" does:
-    # each sentence is read on its own, those about the bot left out
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip() and not _ABOUT_THE_BOT.search(s)]
-    if any(p.search(s) for s in sentences for p in ASKED):
+    # each sentence is read on its own, those about the bot left out, another company's line read out
+    asking = [s for s in sentences(_OTHER_COMPANY.sub(" ", text)) if not _ABOUT_THE_BOT.search(s)]
+    if any(p.search(s) for s in asking for p in ASKED):
         return "asked"
     return None

@@ -107,11 +107,10 @@ def replies(rows: list[dict]) -> dict:
     near misses labelled ``other`` ("the fan won't stop", "thanks but I need a person") are taken for one."""
     said = [r for r in rows if r["expected"] in CHIT_CHAT]
     others = [r for r in rows if r["expected"] not in CHIT_CHAT]
-    return {"examples": len(rows), "replies": len(said),
-            "accuracy": round(sum(r["predicted"] == r["expected"] for r in said) / len(said), 4) if said else None,
-            "per_intent": {k: round(sum(r["predicted"] == k for r in said if r["expected"] == k)
-                                    / sum(r["expected"] == k for r in said), 4)
-                           for k in CHIT_CHAT if any(r["expected"] == k for r in said)},
+    scored = scores(said) if said else {"accuracy": None, "per_intent": {}}
+    return {"examples": len(rows), "replies": len(said), "accuracy": scored["accuracy"],
+            "per_intent": {k: scored["per_intent"][k]["recall"] for k in CHIT_CHAT
+                           if scored["per_intent"].get(k, {}).get("support")},
             "others": len(others), "taken_for_a_reply": sum(r["predicted"] in CHIT_CHAT for r in others)}
 
 

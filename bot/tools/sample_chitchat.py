@@ -39,6 +39,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bot.eval.lines import norm as line_norm, training_lines, tsv_texts  # noqa: E402
+
 OUT = ROOT / "bot" / "data" / "nlu" / "out_of_scope_chitchat.yml"
 CALIBRATION = ROOT / "bot" / "eval" / "calibration_oos.tsv"
 CALIBRATION_MORE = ROOT / "bot" / "eval" / "calibration_oos_more.tsv"
@@ -108,9 +112,6 @@ def write_calibration(path: Path, texts: list[str]) -> None:
 
 
 def draw_more(pool: list[str], n: int, seed: int) -> int:
-    sys.path.insert(0, str(ROOT))
-    from bot.eval.lines import norm as line_norm, training_lines, tsv_texts
-
     taken = set(training_lines()) | {line_norm(t) for t in tsv_texts(CALIBRATION)}
     rest = [t for t in pool if line_norm(t) not in taken]
     more = sorted(random.Random(seed).sample(rest, min(n, len(rest))), key=str.lower)

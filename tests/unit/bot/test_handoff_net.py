@@ -46,6 +46,8 @@ ASKED = [
     "are you a bot? get me a human", "am I talking to a machine? connect me to an agent",
     "is this automated? please call me back", "are you human? if not, transfer me",
     "give me the customer care number for Pune branch",
+    # another company's line read out, what is left still asks
+    "what's the amazon customer care number? also connect me to your agent",
 ]
 FRUSTRATED = [
     "this is useless", "you are not helping", "what a waste of time", "stupid bot", "you don't understand",
